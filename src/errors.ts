@@ -1,0 +1,95 @@
+/**
+ * Every error rpmfetch raises is an {@link RpmfetchError} with a stable `code`. Scripts and callers
+ * branch on `code`; messages are for humans and may change.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Stable error codes. Verification codes describe why a package was refused; the others describe
+ * misuse or I/O trouble around the verifier.
+ */
+export type ErrorCode =
+  /** The bytes ended before the package did: inside the lead or a header, or short of its SIZE tag. */
+  | 'ERR_RPM_TRUNCATED'
+  /** The lead or a header does not start with rpm's magic bytes (or a header's reserved bytes are not zero). */
+  | 'ERR_RPM_BAD_MAGIC'
+  /** The lead names a signature type or format version rpm 4.18 refuses. */
+  | 'ERR_RPM_LEAD_INVALID'
+  /** A header claims more index entries or data than rpm allows; refused before anything is allocated. */
+  | 'ERR_RPM_HEADER_TOO_LARGE'
+  /** A header's index, data or region tags break rpm's structural rules. */
+  | 'ERR_RPM_HEADER_INVALID'
+  /** A digest stored in the package does not match the bytes. The message names the digest. */
+  | 'ERR_RPM_DIGEST_MISMATCH'
+  /** A digest tag is present but malformed (wrong type, count, size or not hex), as rpm reports BAD. */
+  | 'ERR_RPM_DIGEST_INVALID'
+  /** No valid digest covers the header, or none covers the payload. */
+  | 'ERR_RPM_NO_DIGEST'
+  /** More bytes arrived than the package's SIZE tag accounts for. */
+  | 'ERR_TRAILING_DATA'
+  /** The package's SIZE/LONGSIZE/PAYLOADSIZE tag is malformed or inconsistent with the header. */
+  | 'ERR_RPM_SIZE_INVALID'
+  /** The caller's expected size differs from the bytes received. */
+  | 'ERR_SIZE_MISMATCH'
+  /** The caller's SRI integrity string or checksum does not match the file. */
+  | 'ERR_INTEGRITY_MISMATCH'
+  /** The caller's sigmd5 (koji's payloadhash) differs from the package's MD5, or the package has none. */
+  | 'ERR_SIGMD5_MISMATCH'
+  /** The package inside is not the one the caller's NEVRA or the file name says. */
+  | 'ERR_NEVRA_MISMATCH'
+  /** An option passed to rpmfetch is malformed (a bad SRI string, an unknown checksum type, ...). */
+  | 'ERR_INVALID_OPTION'
+  /** A local file could not be opened or read. */
+  | 'ERR_FILE_UNREADABLE'
+  /** The operation was aborted through its AbortSignal or the stream was destroyed. */
+  | 'ERR_ABORTED'
+  /** A hashing worker thread failed; the bytes it was given are lost, so the verdict cannot be trusted. */
+  | 'ERR_INTERNAL';
+
+/** Base class of every error rpmfetch raises. */
+export class RpmfetchError extends Error {
+  /** Stable machine-readable code; see {@link ErrorCode}. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** A plain object for JSON output. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The package failed verification. `code` says why; the verdict carries every check. */
+export class VerifyError extends RpmfetchError {
+  /** The check (see `Check.id`) that failed first, when the failure belongs to one check. */
+  readonly check: string | undefined;
+
+  constructor(code: ErrorCode, message: string, check?: string) {
+    super(code, message);
+    this.check = check;
+  }
+}
+
+/** An option given to rpmfetch is invalid. Thrown synchronously, before any work starts. */
+export class InvalidOptionError extends RpmfetchError {
+  constructor(message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** A local file could not be read. `cause` holds the system error. */
+export class FileReadError extends RpmfetchError {
+  /** The path that could not be read. */
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { cause });
+    this.path = path;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Just enough of RFC 4880 / RFC 9580 to describe an OpenPGP signature packet: version, signature
+ * type, algorithms, issuer and creation time. Judging a signature needs a key and real cryptography;
+ * this only reads what the packet says about itself, so the verdict can report it.
+ */
+
+/** What a signature packet says about itself. */
+export interface SignaturePacketInfo {
+  /** Packet version: 3, 4 or 6. */
+  readonly version: number;
+  /** Signature type; rpm accepts only 0x00 (binary document). */
+  readonly signatureType: number;
+  readonly publicKeyAlgorithm: number;
+  readonly hashAlgorithm: number;
+  /** Issuer key ID, 16 lower-case hex digits, when the packet names one. */
+  readonly keyId?: string;
+  /** Issuer fingerprint (v4: 40 hex digits, v6: 64), when the packet carries one. */
+  readonly fingerprint?: string;
+  /** Creation time, when present. */
+  readonly created?: Date;
+  /** The hashed part of the packet, which the signature covers after the data (v4/v6 trailer input). */
+  readonly hashedLength: number;
+}
+
+/** OpenPGP public-key algorithm names (RFC 9580 §9.1, plus rpm's post-quantum composites). */
+export function publicKeyAlgorithmName(id: number): string {
+  const names: Record<number, string> = {
+    1: 'RSA', 2: 'RSA', 3: 'RSA', 16: 'ElGamal', 17: 'DSA', 18: 'ECDH', 19: 'ECDSA', 22: 'EdDSA',
+    25: 'X25519', 26: 'X448', 27: 'Ed25519', 28: 'Ed448', 30: 'ML-DSA-65+Ed25519', 31: 'ML-DSA-87+Ed448',
+    32: 'SLH-DSA-SHAKE-128s', 33: 'SLH-DSA-SHAKE-128f', 34: 'SLH-DSA-SHAKE-256s',
+  };
+  return names[id] ?? `algorithm ${id}`;
+}
+
+/** OpenPGP hash algorithm names (same numbers as rpm's `pgpHashAlgo`). */
+export function hashAlgorithmName(id: number): string {
+  const names: Record<number, string> = {
+    1: 'MD5', 2: 'SHA1', 3: 'RIPEMD160', 5: 'MD2', 6: 'TIGER192', 7: 'HAVAL-5-160', 8: 'SHA256', 9: 'SHA384',
+    10: 'SHA512', 11: 'SHA224', 12: 'SHA3-256', 14: 'SHA3-512',
+  };
+  return names[id] ?? `hash ${id}`;
+}
+
+class PacketReader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+  need(n: number): void {
+    if (n < 0 || this.pos + n > this.buf.length) throw new Error('signature packet is truncated');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+  u16(): number {
+    return (this.u8() << 8) | this.u8();
+  }
+  u32(): number {
+    return ((this.u8() << 24) >>> 0) + (this.u8() << 16) + (this.u8() << 8) + this.u8();
+  }
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** Reads the packet header and returns the body of a signature packet (tag 2). */
+function signatureBody(packet: Uint8Array): Uint8Array {
+  const r = new PacketReader(packet);
+  const ctb = r.u8();
+  if ((ctb & 0x80) === 0) throw new Error('not an OpenPGP packet');
+  let tag: number;
+  let length: number;
+  if (ctb & 0x40) {
+    tag = ctb & 0x3f;
+    const first = r.u8();
+    if (first < 192) length = first;
+    else if (first < 224) length = ((first - 192) << 8) + r.u8() + 192;
+    else if (first === 255) length = r.u32();
+    else throw new Error('partial-length signature packets are not allowed');
+  } else {
+    tag = (ctb >> 2) & 0x0f;
+    const lengthType = ctb & 0x03;
+    if (lengthType === 0) length = r.u8();
+    else if (lengthType === 1) length = r.u16();
+    else if (lengthType === 2) length = r.u32();
+    else length = packet.length - r.pos;
+  }
+  if (tag !== 2) throw new Error(`OpenPGP packet tag ${tag} is not a signature`);
+  return r.bytes(length);
+}
+
+interface Subpackets {
+  keyId?: string;
+  fingerprint?: string;
+  created?: Date;
+}
+
+function readSubpackets(area: Uint8Array, into: Subpackets, hashed: boolean): void {
+  const r = new PacketReader(area);
+  while (r.pos < area.length) {
+    const first = r.u8();
+    let length: number;
+    if (first < 192) length = first;
+    else if (first < 255) length = ((first - 192) << 8) + r.u8() + 192;
+    else length = r.u32();
+    if (length < 1) throw new Error('empty signature subpacket');
+    const body = new PacketReader(r.bytes(length));
+    const type = body.u8() & 0x7f;
+    if (type === 2 && hashed) into.created = new Date(body.u32() * 1000);
+    else if (type === 16) into.keyId ??= hex(body.bytes(8));
+    else if (type === 33) {
+      const version = body.u8();
+      into.fingerprint ??= hex(body.bytes(version === 6 ? 32 : 20));
+    }
+  }
+}
+
+/** Parses one binary OpenPGP signature packet. Throws a plain Error describing what is malformed. */
+export function parseSignaturePacket(packet: Uint8Array): SignaturePacketInfo {
+  const r = new PacketReader(signatureBody(packet));
+  const version = r.u8();
+  if (version === 3) {
+    if (r.u8() !== 5) throw new Error('v3 signature: hashed length must be 5');
+    const signatureType = r.u8();
+    const created = new Date(r.u32() * 1000);
+    const keyId = hex(r.bytes(8));
+    const publicKeyAlgorithm = r.u8();
+    const hashAlgorithm = r.u8();
+    r.bytes(2);
+    return { version, signatureType, publicKeyAlgorithm, hashAlgorithm, keyId, created, hashedLength: 5 };
+  }
+  if (version !== 4 && version !== 6) throw new Error(`unsupported signature packet version ${version}`);
+  const signatureType = r.u8();
+  const publicKeyAlgorithm = r.u8();
+  const hashAlgorithm = r.u8();
+  const sub: Subpackets = {};
+  const hashedLength = version === 6 ? r.u32() : r.u16();
+  readSubpackets(r.bytes(hashedLength), sub, true);
+  const unhashedLength = version === 6 ? r.u32() : r.u16();
+  readSubpackets(r.bytes(unhashedLength), sub, false);
+  r.bytes(2);
+  if (version === 6) r.bytes(r.u8());
+  // A v4 key ID is the low 64 bits of its fingerprint; a v6 key ID the high 64 bits.
+  const keyId =
+    sub.keyId ?? (sub.fingerprint ? (version === 6 ? sub.fingerprint.slice(0, 16) : sub.fingerprint.slice(-16)) : undefined);
+  return {
+    version,
+    signatureType,
+    publicKeyAlgorithm,
+    hashAlgorithm,
+    hashedLength,
+    ...(keyId !== undefined && { keyId }),
+    ...(sub.fingerprint !== undefined && { fingerprint: sub.fingerprint }),
+    ...(sub.created !== undefined && { created: sub.created }),
+  };
+}

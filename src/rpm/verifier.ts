@@ -1,0 +1,517 @@
+/**
+ * The one-pass package verifier: a Writable that takes a package's bytes in any chunking, buffers only
+ * the lead and the two headers, hashes the payload as it streams past and, once ended, gives a
+ * {@link Verdict}. It knows nothing of where the bytes come from.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import createDebug from 'debug';
+import { RpmfetchError, VerifyError, type ErrorCode } from '../errors.js';
+import { collectDigestItems, decideDigests, type DigestItem, type DigestStatus } from './digest-items.js';
+import { integrityMatches, normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
+import { HEADER_INTRO_SIZE, Header, parseHeaderIntro } from './header.js';
+import { LEAD_SIZE, parseLead } from './lead.js';
+import { matchFileName, matchNevra, type PackageIdentity, readIdentity } from './nevra.js';
+import { collectSignatures, type SignatureInfo } from './signatures.js';
+import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
+import { StreamHasher, type HashJob, type OffloadMode } from './stream-hasher.js';
+import type { Check, Verdict, VerdictError } from './verdict.js';
+
+const debug = createDebug('rpmfetch:verify');
+
+/** Options of {@link createVerifier} and {@link verifyFile}. */
+export interface VerifyOptions extends Expectations {
+  /**
+   * The file name the package is expected to carry (a basename such as `bash-5.2.26-3.fc40.x86_64.rpm`):
+   * its N-V-R.A (or N-V-R.src) must match the header. `verifyFile` uses the file's own name unless this
+   * is `false`; `createVerifier` checks a name only when one is given.
+   */
+  fileName?: string | false;
+  /**
+   * Hash on worker threads: `'auto'` (default) for packages of 8 MiB and more when a spare core exists,
+   * `true` always, `false` never.
+   */
+  offload?: OffloadMode;
+}
+
+type Phase = 'lead' | 'sig-intro' | 'sig-body' | 'sig-pad' | 'hdr-intro' | 'hdr-body' | 'payload' | 'failed';
+
+const PHASE_NAMES: Record<Phase, string> = {
+  lead: 'the lead',
+  'sig-intro': 'the signature header intro',
+  'sig-body': 'the signature header',
+  'sig-pad': 'the padding after the signature header',
+  'hdr-intro': 'the main header intro',
+  'hdr-body': 'the main header',
+  payload: 'the payload',
+  failed: 'a failed package',
+};
+
+/**
+ * Collects exactly `need` bytes. It grows as bytes arrive instead of allocating `need` up front, so a
+ * header that claims 200 MiB and sends ten bytes costs ten bytes.
+ */
+class Collector {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(
+    readonly need: number,
+    prefix?: Buffer,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.min(need, Math.max(64 * 1024, prefix?.length ?? 0)));
+    if (prefix) {
+      prefix.copy(this.buf);
+      this.length = prefix.length;
+    }
+  }
+
+  /** Copies what it still needs from `chunk[pos..]`; returns the number of bytes taken. */
+  take(chunk: Uint8Array, pos: number): number {
+    const n = Math.min(this.need - this.length, chunk.length - pos);
+    if (this.length + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.need, Math.max(this.buf.length * 2, this.length + n)));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    this.buf.set(chunk.subarray(pos, pos + n), this.length);
+    this.length += n;
+    return n;
+  }
+
+  get done(): boolean {
+    return this.length === this.need;
+  }
+
+  get received(): number {
+    return this.length;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+/**
+ * A Writable that verifies an RPM package as its bytes stream through. Write the whole file, end it,
+ * then await {@link RpmVerifier.verdict}. It never emits `'error'` for a bad package (a bad package is
+ * a verdict, not a stream failure); it emits `'failure'` with a {@link VerifyError} as soon as the
+ * package is known to be bad, so a downloader can stop early, and keeps accepting bytes after that.
+ */
+export class RpmVerifier extends Writable {
+  private readonly expect: NormalizedExpectations;
+  private readonly fileName: string | undefined;
+  private readonly offload: OffloadMode;
+
+  private phase: Phase = 'lead';
+  private collector = new Collector(LEAD_SIZE);
+  private receivedBytes = 0;
+  private failed: VerifyError | undefined;
+
+  private leadBytes: Buffer | undefined;
+  private sigBytes: Buffer | undefined;
+  private padBytes: Buffer = Buffer.alloc(0);
+  private signature: Header | undefined;
+  private main: Header | undefined;
+  private headerStart = 0;
+  private payloadStart = 0;
+  private expectedTotal: number | undefined;
+  /** Largest length the size tags allow (v6 may allow two); more than this is trailing data. */
+  private maxTotal: number | undefined;
+  private sizeProblem: string | undefined;
+  private identityValue: PackageIdentity | undefined;
+  private signaturesFound: SignatureInfo[] = [];
+  private items: DigestItem[] = [];
+  private headerDigests = new Map<string, string>();
+  private hasher: StreamHasher | undefined;
+
+  private readonly result: Promise<Verdict>;
+  private settle!: { resolve: (v: Verdict) => void; reject: (e: Error) => void };
+  private settled = false;
+
+  /** Validates `options` at once; throws {@link InvalidOptionError} for a malformed expectation. */
+  constructor(options: VerifyOptions = {}) {
+    super({ decodeStrings: true });
+    this.expect = normalizeExpectations(options);
+    this.fileName = typeof options.fileName === 'string' ? options.fileName : undefined;
+    this.offload = options.offload ?? 'auto';
+    this.result = new Promise<Verdict>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // A verdict nobody asks for must not become an unhandled rejection when the stream is destroyed.
+    this.result.catch(() => {});
+  }
+
+  /** Resolves with the verdict once the stream has ended; rejects if it was destroyed first. */
+  verdict(): Promise<Verdict> {
+    return this.result;
+  }
+
+  /** Bytes written so far. */
+  get received(): number {
+    return this.receivedBytes;
+  }
+
+  /**
+   * The total file length the package's own size tags imply, known once the signature header (v4) or
+   * main header (v6) has been read. A download that ends before this is truncated.
+   */
+  get expectedSize(): number | undefined {
+    return this.expectedTotal;
+  }
+
+  /** The package's identity, once the main header has been read. */
+  get identity(): PackageIdentity | undefined {
+    return this.identityValue;
+  }
+
+  /** The failure that already decided the verdict, if any. */
+  get failure(): VerifyError | undefined {
+    return this.failed;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.consume(chunk);
+    const hasher = this.hasher;
+    if (hasher?.backlogged && this.phase === 'payload') {
+      hasher.drained().then(() => callback(), callback);
+    } else {
+      callback();
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.conclude().then(
+      (verdict) => {
+        this.settled = true;
+        this.settle.resolve(verdict);
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.hasher?.close();
+    if (!this.settled) {
+      this.settled = true;
+      this.settle.reject(error ?? new RpmfetchError('ERR_ABORTED', 'verification was aborted before the package ended'));
+    }
+    callback(error);
+  }
+
+  private consume(chunk: Uint8Array): void {
+    const base = this.receivedBytes;
+    this.receivedBytes += chunk.length;
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.phase === 'failed') return;
+      if (this.phase === 'payload') {
+        this.hasher?.update(pos === 0 ? chunk : chunk.subarray(pos), base + pos);
+        if (this.maxTotal !== undefined && this.receivedBytes > this.maxTotal) {
+          this.fail(
+            new VerifyError(
+              'ERR_TRAILING_DATA',
+              `${this.receivedBytes - this.maxTotal}+ bytes after the end of the package (its size tags say ${this.maxTotal} bytes)`,
+              'size',
+            ),
+          );
+        }
+        return;
+      }
+      pos += this.collector.take(chunk, pos);
+      if (!this.collector.done) return;
+      try {
+        this.advance(this.collector.bytes());
+      } catch (err) {
+        if (!(err instanceof VerifyError)) throw err;
+        this.fail(err);
+      }
+    }
+  }
+
+  private next(phase: Phase, need: number, prefix?: Buffer): void {
+    this.phase = phase;
+    this.collector = new Collector(need, prefix);
+  }
+
+  private advance(bytes: Buffer): void {
+    switch (this.phase) {
+      case 'lead':
+        parseLead(bytes);
+        this.leadBytes = bytes;
+        this.next('sig-intro', HEADER_INTRO_SIZE);
+        return;
+      case 'sig-intro':
+        this.next('sig-body', parseHeaderIntro(bytes, 'signature').length, bytes);
+        return;
+      case 'sig-body': {
+        this.sigBytes = bytes;
+        const pad = (8 - (bytes.length % 8)) % 8;
+        if (pad > 0) this.next('sig-pad', pad);
+        else this.onSignatureHeader();
+        return;
+      }
+      case 'sig-pad':
+        // rpm reads the padding but does not look at it; neither do we.
+        this.padBytes = bytes;
+        this.onSignatureHeader();
+        return;
+      case 'hdr-intro':
+        this.next('hdr-body', parseHeaderIntro(bytes, 'main').length, bytes);
+        return;
+      case 'hdr-body':
+        this.onMainHeader(bytes);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSignatureHeader(): void {
+    const sigBytes = this.sigBytes as Buffer;
+    const signature = Header.parse(sigBytes, 'signature');
+    this.signature = signature;
+    this.headerStart = LEAD_SIZE + sigBytes.length + this.padBytes.length;
+    this.signaturesFound = collectSignatures(signature);
+    const claim = readHeaderPlusPayloadSize(signature);
+    if (claim?.problem) this.sizeProblem = claim.problem;
+    else if (claim?.value !== undefined) {
+      this.expectedTotal = this.headerStart + claim.value;
+      this.maxTotal = this.expectedTotal;
+    }
+    this.next('hdr-intro', HEADER_INTRO_SIZE);
+  }
+
+  private onMainHeader(bytes: Buffer): void {
+    const main = Header.parse(bytes, 'main');
+    this.main = main;
+    this.payloadStart = this.headerStart + bytes.length;
+    this.identityValue = readIdentity(main);
+    this.items = collectDigestItems(this.signature as Header, main);
+    if (this.expectedTotal !== undefined && this.expectedTotal < this.payloadStart) {
+      this.sizeProblem = `its SIZE tag says ${this.expectedTotal - this.headerStart} bytes of header and payload, but the main header alone is ${bytes.length}`;
+      this.expectedTotal = undefined;
+      this.maxTotal = undefined;
+    }
+    const payloadSizes = readPayloadSizes(main);
+    if (payloadSizes?.problem) this.sizeProblem ??= payloadSizes.problem;
+    else if (payloadSizes && payloadSizes.values.length > 0 && this.sizeProblem === undefined) {
+      const totals = payloadSizes.values.map((v) => this.payloadStart + v);
+      this.expectedTotal ??= totals[0];
+      this.maxTotal = Math.max(this.maxTotal ?? 0, ...totals);
+    }
+
+    const jobs: HashJob[] = [];
+    const addJob = (key: string, algorithm: string, start: number): void => {
+      if (!jobs.some((j) => j.key === key)) jobs.push({ key, algorithm, start });
+    };
+    for (const algorithm of this.expect.fileAlgorithms) addJob(`file:${algorithm}`, algorithm, 0);
+    for (const item of this.items) {
+      if (!item.present || item.invalid) continue;
+      const key = `${item.range}:${item.algorithm}`;
+      if (item.range === 'header') {
+        if (!this.headerDigests.has(key)) this.headerDigests.set(key, createHash(item.algorithm).update(bytes).digest('hex'));
+      } else {
+        addJob(key, item.algorithm, item.range === 'payload' ? this.payloadStart : this.headerStart);
+      }
+    }
+    const total = this.expectedTotal ?? this.expect.size ?? 0;
+    const hasher = new StreamHasher(jobs, total - this.payloadStart, this.offload);
+    this.hasher = hasher;
+    hasher.update(this.leadBytes as Buffer, 0);
+    hasher.update(this.sigBytes as Buffer, LEAD_SIZE);
+    hasher.update(this.padBytes, LEAD_SIZE + (this.sigBytes as Buffer).length);
+    hasher.update(bytes, this.headerStart);
+    this.phase = 'payload';
+    debug('%s: headers read, payload from byte %d, expecting %s bytes', this.identityValue.nevra, this.payloadStart, this.expectedTotal ?? 'unknown');
+  }
+
+  private fail(err: VerifyError): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.phase = 'failed';
+    this.hasher?.close();
+    this.hasher = undefined;
+    debug('verification failed: %s %s', err.code, err.message);
+    this.emit('failure', err);
+  }
+
+  private base(): Omit<Verdict, 'ok' | 'checks'> {
+    return {
+      signatures: this.signaturesFound,
+      size: this.receivedBytes,
+      digests: {},
+      ...(this.identityValue !== undefined && { rpm: this.identityValue }),
+      ...(this.expectedTotal !== undefined && { expectedSize: this.expectedTotal }),
+    };
+  }
+
+  private failureVerdict(err: VerifyError): Verdict {
+    const check = err.check ?? 'structure';
+    const checks: Check[] = [];
+    if (check !== 'structure') checks.push({ id: 'structure', label: 'Package structure', status: 'OK' });
+    checks.push({ id: check, label: check === 'structure' ? 'Package structure' : labelFor(check), status: 'BAD', message: err.message });
+    return { ...this.base(), ok: false, error: { code: err.code, message: err.message, check }, checks };
+  }
+
+  private async conclude(): Promise<Verdict> {
+    if (this.phase !== 'payload' && !this.failed) {
+      const got = this.collector.received;
+      this.fail(
+        new VerifyError(
+          'ERR_RPM_TRUNCATED',
+          `the bytes ended inside ${PHASE_NAMES[this.phase]} (${got} of ${this.collector.need} bytes) after ${this.receivedBytes} bytes in all`,
+          'structure',
+        ),
+      );
+    }
+    if (this.failed) return this.failureVerdict(this.failed);
+    let computed: Map<string, string>;
+    try {
+      computed = await (this.hasher as StreamHasher).finish();
+    } catch (err) {
+      const cause = err instanceof Error ? err.message : String(err);
+      return this.failureVerdict(new VerifyError('ERR_INTERNAL', `hashing failed: ${cause}`, 'structure'));
+    }
+    return this.judge(new Map([...this.headerDigests, ...computed]));
+  }
+
+  /** Builds every check of a package whose structure was whole, and picks the first failure. */
+  private judge(digests: Map<string, string>): Verdict {
+    const identity = this.identityValue as PackageIdentity;
+    const size = this.judgeSize();
+    const stored = this.judgeDigests(digests);
+    const expected = this.judgeExpectations(digests);
+    const fileName = this.judgeFileName(identity);
+    const structure: Judged = { check: { id: 'structure', label: 'Package structure', status: 'OK' } };
+    // Listed in rpmkeys's order, but a short or overlong file is the news, not the digests it breaks.
+    const listed = [structure, ...stored, size, ...expected, fileName];
+    const first = [size, ...stored, ...expected, fileName].find((j) => j.code !== undefined);
+    const verdict: Verdict = {
+      ...this.base(),
+      ok: first === undefined,
+      checks: listed.map((j) => j.check),
+      digests: Object.fromEntries(digests),
+      ...(first?.code && {
+        error: { code: first.code, message: `${first.check.label}: ${first.check.message ?? first.check.status}`, check: first.check.id },
+      }),
+    };
+    debug('%s: %s', identity.nevra, verdict.ok ? 'OK' : `${verdict.error?.code} ${verdict.error?.message}`);
+    return verdict;
+  }
+
+  private judgeDigests(digests: Map<string, string>): Judged[] {
+    const out: Judged[] = [];
+    const actualFor = (item: DigestItem): string | undefined => digests.get(`${item.range}:${item.algorithm}`);
+    const decision = decideDigests(this.items, (item): DigestStatus =>
+      item.invalid === undefined && item.expected === actualFor(item) ? 'OK' : 'BAD',
+    );
+    for (const item of this.items) {
+      if (!item.present) continue;
+      const actual = actualFor(item);
+      const common = {
+        id: item.id,
+        label: item.label,
+        ...(item.expected !== undefined && { expected: item.expected }),
+        ...(actual !== undefined && { actual }),
+      };
+      if (decision.superseded.has(item)) {
+        out.push({ check: { ...common, status: 'SKIPPED', message: 'did not match, but its ALT twin (uncompressed payload) did, as rpm allows' } });
+      } else if (decision.status.get(item) === 'OK') {
+        out.push({ check: { ...common, status: 'OK' } });
+      } else if (item.invalid) {
+        out.push({ code: 'ERR_RPM_DIGEST_INVALID', check: { ...common, status: 'BAD', message: item.invalid } });
+      } else {
+        out.push({ code: 'ERR_RPM_DIGEST_MISMATCH', check: { ...common, status: 'BAD', message: `expected ${item.expected} != ${actual}` } });
+      }
+    }
+    const label = 'Header and payload covered by digests';
+    const missing = [!decision.headerCovered && 'the header', !decision.payloadCovered && 'the payload'].filter(Boolean);
+    out.push(
+      missing.length === 0
+        ? { check: { id: 'digests', label, status: 'OK' } }
+        : { code: 'ERR_RPM_NO_DIGEST', check: { id: 'digests', label, status: 'MISSING', message: `no valid digest covers ${missing.join(' or ')}` } },
+    );
+    return out;
+  }
+
+  private judgeSize(): Judged {
+    const base = { id: 'size', label: 'Package size' };
+    const received = this.receivedBytes;
+    if (this.sizeProblem) return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: this.sizeProblem } };
+    if (this.expectedTotal === undefined) {
+      return { check: { ...base, status: 'MISSING', message: 'the package carries no SIZE, LONGSIZE or PAYLOADSIZE tag' } };
+    }
+    const common = { ...base, expected: String(this.expectedTotal), actual: String(received) };
+    if (received === this.expectedTotal || received === this.maxTotal) return { check: { ...common, status: 'OK' } };
+    if (received < this.expectedTotal) {
+      return { code: 'ERR_RPM_TRUNCATED', check: { ...common, status: 'BAD', message: `${received} of ${this.expectedTotal} bytes: the package is cut short` } };
+    }
+    return { code: 'ERR_TRAILING_DATA', check: { ...common, status: 'BAD', message: `${received - this.expectedTotal} bytes after the end of the package` } };
+  }
+
+  private judgeExpectations(digests: Map<string, string>): Judged[] {
+    const e = this.expect;
+    const identity = this.identityValue as PackageIdentity;
+    const out: Judged[] = [];
+    const add = (code: ErrorCode, ok: boolean, check: Omit<Check, 'status'>, message: string): void => {
+      out.push(ok ? { check: { ...check, status: 'OK' } } : { code, check: { ...check, status: 'BAD', message } });
+    };
+    if (e.size !== undefined) {
+      add('ERR_SIZE_MISMATCH', this.receivedBytes === e.size,
+        { id: 'expected-size', label: 'Expected size', expected: String(e.size), actual: String(this.receivedBytes) },
+        `expected ${e.size} bytes, received ${this.receivedBytes}`);
+    }
+    if (e.integrity) {
+      const actual = digests.get(`file:${e.integrity.algorithm}`) ?? '';
+      add('ERR_INTEGRITY_MISMATCH', integrityMatches(e.integrity, actual),
+        { id: 'integrity', label: `Integrity (${e.integrity.algorithm})`, expected: e.integrity.text, actual: `${e.integrity.algorithm}-${Buffer.from(actual, 'hex').toString('base64')}` },
+        `the file's ${e.integrity.algorithm} does not match ${e.integrity.text}`);
+    }
+    if (e.checksum) {
+      const actual = digests.get(`file:${e.checksum.algorithm}`) ?? '';
+      add('ERR_INTEGRITY_MISMATCH', actual === e.checksum.hex,
+        { id: 'checksum', label: `Checksum (${e.checksum.type})`, expected: e.checksum.hex, actual },
+        `expected ${e.checksum.hex} != ${actual}`);
+    }
+    if (e.sigmd5 !== undefined) {
+      const md5 = this.items.find((i) => i.id === 'md5');
+      const check = { id: 'sigmd5', label: 'Signature MD5 (koji payloadhash)', expected: e.sigmd5, ...(md5?.expected !== undefined && { actual: md5.expected }) };
+      if (md5?.expected === undefined) {
+        out.push({ code: 'ERR_SIGMD5_MISMATCH', check: { ...check, status: 'MISSING', message: 'the package carries no valid MD5 (tag 1004) to compare with' } });
+      } else {
+        add('ERR_SIGMD5_MISMATCH', md5.expected === e.sigmd5, check, `expected ${e.sigmd5} != ${md5.expected}`);
+      }
+    }
+    if (e.nevra !== undefined) {
+      const problem = matchNevra(e.nevra, identity);
+      add('ERR_NEVRA_MISMATCH', problem === undefined, { id: 'nevra', label: 'NEVRA', expected: e.nevra, actual: identity.nevra }, problem ?? '');
+    }
+    return out;
+  }
+
+  private judgeFileName(identity: PackageIdentity): Judged {
+    const base = { id: 'file-name', label: 'File name' };
+    if (this.fileName === undefined) return { check: { ...base, status: 'SKIPPED', message: 'no file name given' } };
+    const problem = matchFileName(this.fileName, identity);
+    return problem
+      ? { code: 'ERR_NEVRA_MISMATCH', check: { ...base, status: 'BAD', actual: this.fileName, message: problem } }
+      : { check: { ...base, status: 'OK', actual: this.fileName } };
+  }
+}
+
+/** A check and, when it failed, the error code it fails the package with. */
+interface Judged {
+  readonly check: Check;
+  readonly code?: ErrorCode;
+}
+
+function labelFor(check: string): string {
+  return check === 'size' ? 'Package size' : check;
+}
+
+/** Creates a verifier. See {@link RpmVerifier}. */
+export function createVerifier(options: VerifyOptions = {}): RpmVerifier {
+  return new RpmVerifier(options);
+}

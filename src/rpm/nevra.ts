@@ -134,5 +134,5 @@ export function matchFileName(fileName: string, pkg: PackageIdentity): string | 
   const names = canonicalFileNames(pkg);
   if (names.includes(fileName)) return undefined;
   const kind = pkg.source ? 'source' : 'binary';
-  return `file name ${fileName} does not match the ${kind} package inside, ${pkg.nevra} (expected ${names[0]})`;
+  return `${fileName} does not name the ${kind} package inside, ${pkg.nevra} (expected ${names[0]})`;
 }

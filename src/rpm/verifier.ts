@@ -165,7 +165,7 @@ export class RpmVerifier extends Writable {
     return this.identityValue;
   }
 
-  /** The failure that already decided the verdict, if any. */
+  /** The failure that already decided the verdict, if one did before the end. */
   get failure(): VerifyError | undefined {
     return this.failed;
   }
@@ -209,13 +209,8 @@ export class RpmVerifier extends Writable {
       if (this.phase === 'payload') {
         this.hasher?.update(pos === 0 ? chunk : chunk.subarray(pos), base + pos);
         if (this.maxTotal !== undefined && this.receivedBytes > this.maxTotal) {
-          this.fail(
-            new VerifyError(
-              'ERR_TRAILING_DATA',
-              `${this.receivedBytes - this.maxTotal}+ bytes after the end of the package (its size tags say ${this.maxTotal} bytes)`,
-              'size',
-            ),
-          );
+          // Known bad now, but hashing goes on so the verdict can still report every digest.
+          this.signal(new VerifyError('ERR_TRAILING_DATA', `more bytes than the package's size tags allow (${this.maxTotal})`, 'size'));
         }
         return;
       }
@@ -327,12 +322,18 @@ export class RpmVerifier extends Writable {
     debug('%s: headers read, payload from byte %d, expecting %s bytes', this.identityValue.nevra, this.payloadStart, this.expectedTotal ?? 'unknown');
   }
 
+  /** A structural failure: nothing after it can be parsed, so the rest of the bytes are only counted. */
   private fail(err: VerifyError): void {
-    if (this.failed) return;
-    this.failed = err;
+    this.signal(err);
     this.phase = 'failed';
     this.hasher?.close();
     this.hasher = undefined;
+  }
+
+  /** Tells listeners, once, that the package is known to be bad. */
+  private signal(err: VerifyError): void {
+    if (this.failed) return;
+    this.failed = err;
     debug('verification failed: %s %s', err.code, err.message);
     this.emit('failure', err);
   }
@@ -356,7 +357,7 @@ export class RpmVerifier extends Writable {
   }
 
   private async conclude(): Promise<Verdict> {
-    if (this.phase !== 'payload' && !this.failed) {
+    if (this.phase !== 'payload' && this.phase !== 'failed') {
       const got = this.collector.received;
       this.fail(
         new VerifyError(
@@ -366,7 +367,7 @@ export class RpmVerifier extends Writable {
         ),
       );
     }
-    if (this.failed) return this.failureVerdict(this.failed);
+    if (this.phase === 'failed' && this.failed) return this.failureVerdict(this.failed);
     let computed: Map<string, string>;
     try {
       computed = await (this.hasher as StreamHasher).finish();

@@ -1,0 +1,48 @@
+/**
+ * `rpmfetch verify [--json] FILE...`: verifies local packages. Exit status 0 only when every file passes.
+ */
+import { Command } from 'commander';
+import { RpmfetchError } from '../errors.js';
+import { verifyFile } from '../rpm/verify-file.js';
+import { unreadableJson, verdictJson, verdictText } from './format-verdict.js';
+import type { CliIo } from './io.js';
+
+interface VerifyFlags {
+  json?: boolean;
+  nameCheck: boolean;
+}
+
+/** Verifies each file in turn; one unreadable or bad file does not stop the others. */
+export async function runVerify(files: string[], flags: VerifyFlags, io: CliIo): Promise<number> {
+  let failed = 0;
+  for (const file of files) {
+    try {
+      const verdict = await verifyFile(file, flags.nameCheck ? {} : { fileName: false });
+      if (!verdict.ok) failed++;
+      if (flags.json) io.out(JSON.stringify(verdictJson(file, verdict)));
+      else io.err(verdictText(file, verdict));
+    } catch (err) {
+      failed++;
+      const code = err instanceof RpmfetchError ? err.code : 'ERR_FILE_UNREADABLE';
+      const message = err instanceof Error ? err.message : String(err);
+      if (flags.json) io.out(JSON.stringify(unreadableJson(file, code, message)));
+      else io.err(`${file}: NOT OK ${code} ${message}`);
+    }
+  }
+  if (!flags.json && files.length > 1) {
+    io.err(`${files.length - failed} of ${files.length} packages verified${failed ? `, ${failed} failed` : ''}`);
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+/** Registers the `verify` command on the program. */
+export function verifyCommand(io: CliIo, done: (code: number) => void): Command {
+  return new Command('verify')
+    .description('verify local .rpm/.src.rpm files: structure, every digest, size, and file name against the header')
+    .argument('<file...>', 'package files to verify')
+    .option('--json', 'print one JSON object per file on stdout')
+    .option('--no-name-check', "do not require the file name to be the package's N-V-R.A.rpm (or N-V-R.src.rpm)")
+    .action(async (files: string[], flags: VerifyFlags) => {
+      done(await runVerify(files, flags, io));
+    });
+}

@@ -1,0 +1,164 @@
+/**
+ * The real rpm tools as test parts: rpmbuild to make packages, gpg + rpmsign to sign them, rpmkeys as
+ * the oracle. Tests that need them skip, with the reason, where they are not installed.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+function have(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why rpm-tool tests cannot run here, or undefined when they can. */
+export function missingRpmTools(...tools: Array<'rpmbuild' | 'rpmkeys' | 'rpmsign' | 'gpg'>): string | undefined {
+  const missing = tools.filter((t) => !have(t));
+  if (missing.length === 0) return undefined;
+  if (process.env.CI === 'true') {
+    throw new Error(`CI must provide ${missing.join(', ')} (.ci/run installs Debian's rpm and gnupg)`);
+  }
+  return `needs ${missing.join(', ')} (Debian packages rpm, gnupg; .ci/run installs them)`;
+}
+
+/** Payload compressions rpmbuild can write, as `_binary_payload` / `_source_payload` values. */
+export const PAYLOADS = {
+  gzip: 'w9.gzdio',
+  xz: 'w6.xzdio',
+  zstd: 'w19.zstdio',
+  none: 'w0.ufdio',
+} as const;
+export type PayloadKind = keyof typeof PAYLOADS;
+
+export interface BuildSpec {
+  name: string;
+  version?: string;
+  release?: string;
+  epoch?: number;
+  payload: PayloadKind;
+  /** Files installed by the package: path → content (string) or size of random bytes (number). */
+  files: Record<string, string | number>;
+  /** Make a BuildArch: noarch package (default) or one for the build machine's arch. */
+  noarch?: boolean;
+}
+
+export interface Built {
+  binary: string;
+  source: string;
+}
+
+/** Builds a binary and a source package with rpmbuild -ba into `dir`. */
+export async function rpmbuild(dir: string, spec: BuildSpec): Promise<Built> {
+  const top = await mkdtemp(join(tmpdir(), 'rpmfetch-rpmbuild-'));
+  const src = join(top, 'SOURCES');
+  await mkdir(src, { recursive: true });
+  const installs: string[] = [];
+  const fileList: string[] = [];
+  let i = 0;
+  for (const [path, content] of Object.entries(spec.files)) {
+    const source = `file${i++}`;
+    if (typeof content === 'number') {
+      await run('sh', ['-c', `head -c ${content} /dev/urandom > '${join(src, source)}'`]);
+    } else {
+      await writeFile(join(src, source), content);
+    }
+    installs.push(`mkdir -p %{buildroot}$(dirname ${path}) && cp %{_sourcedir}/${source} %{buildroot}${path}`);
+    fileList.push(path);
+  }
+  const specText = [
+    `Name: ${spec.name}`,
+    `Version: ${spec.version ?? '1.0'}`,
+    `Release: ${spec.release ?? '1'}`,
+    ...(spec.epoch !== undefined ? [`Epoch: ${spec.epoch}`] : []),
+    'Summary: rpmfetch test package',
+    'License: MIT',
+    ...(spec.noarch === false ? [] : ['BuildArch: noarch']),
+    ...Object.keys(spec.files).map((_, n) => `Source${n}: file${n}`),
+    '%description',
+    'A package built by rpmfetch tests.',
+    '%install',
+    ...installs,
+    '%files',
+    ...fileList,
+    '',
+  ].join('\n');
+  const specFile = join(top, `${spec.name}.spec`);
+  await writeFile(specFile, specText);
+  await run(
+    'rpmbuild',
+    [
+      '--define', `_topdir ${top}`,
+      '--define', `_sourcedir ${src}`,
+      '--define', `_rpmdir ${dir}`,
+      '--define', `_srcrpmdir ${dir}`,
+      '--define', '_build_id_links none',
+      '--define', '_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm',
+      '--define', `_binary_payload ${PAYLOADS[spec.payload]}`,
+      '--define', `_source_payload ${PAYLOADS[spec.payload]}`,
+      '--quiet',
+      '-ba',
+      specFile,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const names = await readdir(dir);
+  const nvr = `${spec.name}-${spec.version ?? '1.0'}-${spec.release ?? '1'}`;
+  const binary = names.find((n) => n.startsWith(`${nvr}.`) && n.endsWith('.rpm') && !n.endsWith('.src.rpm'));
+  if (!binary) throw new Error(`rpmbuild wrote no binary package for ${nvr} in ${dir}`);
+  return { binary: join(dir, binary), source: join(dir, `${nvr}.src.rpm`) };
+}
+
+export interface SigningKey {
+  home: string;
+  uid: string;
+  /** Armored public key file. */
+  publicKey: string;
+  fingerprint: string;
+}
+
+/** Creates a throw-away gpg home with one signing key: RSA 2048 or EdDSA (ed25519). */
+export async function makeSigningKey(kind: 'rsa' | 'eddsa'): Promise<SigningKey> {
+  const home = await mkdtemp(join(tmpdir(), 'rpmfetch-gpg-'));
+  const uid = `rpmfetch test ${kind} <${kind}@rpmfetch.invalid>`;
+  const env = { ...process.env, GNUPGHOME: home };
+  await run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', uid, kind === 'rsa' ? 'rsa2048' : 'ed25519', 'sign', 'never'], { env });
+  const { stdout } = await run('gpg', ['--batch', '--with-colons', '--fingerprint', uid], { env });
+  const fingerprint = stdout.split('\n').find((l) => l.startsWith('fpr:'))?.split(':')[9] ?? '';
+  const publicKey = join(home, 'public.asc');
+  const { stdout: armored } = await run('gpg', ['--batch', '--armor', '--export', uid], { env });
+  await writeFile(publicKey, armored);
+  return { home, uid, publicKey, fingerprint };
+}
+
+/** Signs packages in place with rpmsign (header-only signature, as rpm 4.18 writes by default). */
+export async function rpmsign(paths: string[], key: SigningKey): Promise<void> {
+  await run(
+    'rpmsign',
+    ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${key.uid}`, '--define', `_gpg_path ${key.home}`, '--addsign', ...paths],
+    { env: { ...process.env, GNUPGHOME: key.home } },
+  );
+}
+
+let emptyDb: Promise<string> | undefined;
+
+/** rpmkeys's verdict on a file: exit status 0 or not, and what it printed. */
+export async function rpmkeysCheck(path: string, args: string[] = ['--nosignature']): Promise<{ ok: boolean; output: string }> {
+  emptyDb ??= mkdtemp(join(tmpdir(), 'rpmfetch-rpmdb-'));
+  const dbpath = await emptyDb;
+  try {
+    const { stdout, stderr } = await run('rpmkeys', ['--dbpath', dbpath, '-Kv', ...args, path]);
+    return { ok: true, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    if (typeof e.code !== 'number') throw err;
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}

@@ -3,9 +3,17 @@
  * koji's sigmd5, the NEVRA, the file name), checked for sanity up front so that a typo fails at once
  * rather than as a verification failure after a long download.
  */
-import ssri from 'ssri';
+import { createRequire } from 'node:module';
+import type ssri from 'ssri';
 import { InvalidOptionError } from '../errors.js';
 import { parseNevra } from './nevra.js';
+
+// ssri is loaded on first use: most verifications carry no SRI string, and the CLI starts faster.
+let ssriModule: typeof ssri | undefined;
+function loadSsri(): typeof ssri {
+  ssriModule ??= createRequire(import.meta.url)('ssri') as typeof ssri;
+  return ssriModule;
+}
 
 /** Checksum algorithms accepted in `checksum.type` (repository metadata names them this way). */
 const CHECKSUM_ALGORITHMS: Record<string, string> = {
@@ -59,7 +67,7 @@ export function normalizeExpectations(e: Expectations): NormalizedExpectations {
     out.size = e.size;
   }
   if (e.integrity !== undefined) {
-    const parsed = ssri.parse(e.integrity);
+    const parsed = loadSsri().parse(e.integrity);
     const algorithm = parsed && Object.keys(parsed).length > 0 ? parsed.pickAlgorithm() : undefined;
     if (!parsed || !algorithm || !(algorithm in HEX_LENGTH)) {
       throw new InvalidOptionError(`integrity "${e.integrity}" is not an SRI string with a sha1/sha256/sha384/sha512 hash`);
@@ -90,6 +98,6 @@ export function normalizeExpectations(e: Expectations): NormalizedExpectations {
 
 /** Whether the SRI expectation matches a computed hex digest of its algorithm. */
 export function integrityMatches(expected: NormalizedExpectations['integrity'] & object, hex: string): boolean {
-  const actual = ssri.fromHex(hex, expected.algorithm);
+  const actual = loadSsri().fromHex(hex, expected.algorithm);
   return expected.parsed.match(actual) !== false;
 }

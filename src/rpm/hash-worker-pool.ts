@@ -141,6 +141,15 @@ function pickWorker(): HashWorker {
   return best;
 }
 
+/**
+ * Starts the hashing workers ahead of need. A worker takes some 40 ms to boot; started when a caller
+ * knows a large package is coming, the boot overlaps the reading of the headers instead of delaying
+ * the first hash.
+ */
+export function prewarmHashWorkers(): void {
+  if (workerSlots() > 0 && !workers.some((w) => !w.dead)) workers.push(new HashWorker());
+}
+
 /** Bytes a session may have queued in a worker before the producer has to wait. */
 const MAX_IN_FLIGHT = 4;
 const BATCH_SIZE = 1024 * 1024;

@@ -29,12 +29,12 @@ export function missingRpmTools(...tools: Array<'rpmbuild' | 'rpmkeys' | 'rpmsig
   return `needs ${missing.join(', ')} (Debian packages rpm, gnupg; .ci/run installs them)`;
 }
 
-/** Payload compressions rpmbuild can write, as `_binary_payload` / `_source_payload` values. */
+/** Payload compressions rpmbuild can write: rpm's I/O name and the level distributions use. */
 export const PAYLOADS = {
-  gzip: 'w9.gzdio',
-  xz: 'w6.xzdio',
-  zstd: 'w19.zstdio',
-  none: 'w0.ufdio',
+  gzip: { io: 'gzdio', level: 9 },
+  xz: { io: 'xzdio', level: 6 },
+  zstd: { io: 'zstdio', level: 19 },
+  none: { io: 'ufdio', level: 0 },
 } as const;
 export type PayloadKind = keyof typeof PAYLOADS;
 
@@ -44,14 +44,19 @@ export interface BuildSpec {
   release?: string;
   epoch?: number;
   payload: PayloadKind;
+  /** Compression level instead of the distribution default (big benchmark packages want a fast one). */
+  level?: number;
   /** Files installed by the package: path → content (string) or size of random bytes (number). */
   files: Record<string, string | number>;
   /** Make a BuildArch: noarch package (default) or one for the build machine's arch. */
   noarch?: boolean;
+  /** Also build the source package (default true). */
+  withSource?: boolean;
 }
 
 export interface Built {
   binary: string;
+  /** Empty when `withSource` was false. */
   source: string;
 }
 
@@ -91,6 +96,7 @@ export async function rpmbuild(dir: string, spec: BuildSpec): Promise<Built> {
     '',
   ].join('\n');
   const specFile = join(top, `${spec.name}.spec`);
+  const payloadMacro = `w${spec.level ?? PAYLOADS[spec.payload].level}.${PAYLOADS[spec.payload].io}`;
   await writeFile(specFile, specText);
   await run(
     'rpmbuild',
@@ -101,10 +107,10 @@ export async function rpmbuild(dir: string, spec: BuildSpec): Promise<Built> {
       '--define', `_srcrpmdir ${dir}`,
       '--define', '_build_id_links none',
       '--define', '_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm',
-      '--define', `_binary_payload ${PAYLOADS[spec.payload]}`,
-      '--define', `_source_payload ${PAYLOADS[spec.payload]}`,
+      '--define', `_binary_payload ${payloadMacro}`,
+      '--define', `_source_payload ${payloadMacro}`,
       '--quiet',
-      '-ba',
+      spec.withSource === false ? '-bb' : '-ba',
       specFile,
     ],
     { maxBuffer: 64 * 1024 * 1024 },
@@ -113,7 +119,7 @@ export async function rpmbuild(dir: string, spec: BuildSpec): Promise<Built> {
   const nvr = `${spec.name}-${spec.version ?? '1.0'}-${spec.release ?? '1'}`;
   const binary = names.find((n) => n.startsWith(`${nvr}.`) && n.endsWith('.rpm') && !n.endsWith('.src.rpm'));
   if (!binary) throw new Error(`rpmbuild wrote no binary package for ${nvr} in ${dir}`);
-  return { binary: join(dir, binary), source: join(dir, `${nvr}.src.rpm`) };
+  return { binary: join(dir, binary), source: spec.withSource === false ? '' : join(dir, `${nvr}.src.rpm`) };
 }
 
 export interface SigningKey {

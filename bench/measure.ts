@@ -1,0 +1,83 @@
+/**
+ * Shared benchmark helpers: run a command, time it and sample its peak RSS from /proc (VmHWM), and
+ * summarise repeated runs. Benchmarks print ratios against a baseline measured in the same run.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+export interface Run {
+  ms: number;
+  /** Peak resident set size in MiB, sampled from /proc/PID/status while the process ran. */
+  peakRssMiB: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function vmHwmKiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a command to completion; peak RSS is the process's own high-water mark, read until it exits. */
+export function measure(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let peak = 0;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setInterval(() => {
+      if (child.pid) peak = Math.max(peak, vmHwmKiB(child.pid));
+    }, 5);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ ms: performance.now() - start, peakRssMiB: peak / 1024, code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function have(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `--name value` style options with defaults. */
+export function options<T extends Record<string, string>>(defaults: T): T {
+  const out: Record<string, string> = { ...defaults };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i]?.replace(/^--/, '') ?? '';
+    if (!(key in defaults)) throw new Error(`unknown option ${argv[i]}; known: ${Object.keys(defaults).join(', ')}`);
+    out[key] = argv[++i] ?? '';
+  }
+  return out as T;
+}
+
+/** Compiles src/ to dist/ so that the measured CLI is what users run, without a TypeScript loader. */
+export function buildDist(root: string): void {
+  execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.build.json`], { stdio: 'inherit' });
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`).join('\n');
+}

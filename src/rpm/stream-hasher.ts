@@ -14,8 +14,8 @@ export interface HashJob {
 }
 
 /**
- * Whether to hash on worker threads: `auto` does so for streams of at least {@link OFFLOAD_MIN_BYTES}
- * when the machine has a spare core; `true` always (tests), `false` never.
+ * Whether to hash on worker threads: `auto` does so for packages of 8 MiB and more when the machine
+ * has a spare core; `true` always (tests), `false` never.
  */
 export type OffloadMode = 'auto' | boolean;
 

@@ -16,7 +16,7 @@ import { rpmbuild, type PayloadKind } from '../test/helpers/rpm-tools.js';
 import { buildDist, have, measure, median, options, table, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5' });
+const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '7' });
 
 for (const tool of ['rpmbuild', 'rpmkeys']) {
   if (!have(tool)) {

@@ -45,7 +45,13 @@ export type ErrorCode =
   /** The operation was aborted through its AbortSignal or the stream was destroyed. */
   | 'ERR_ABORTED'
   /** A hashing worker thread failed; the bytes it was given are lost, so the verdict cannot be trusted. */
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  /** Every attempt on every mirror failed; the error lists them all. */
+  | 'ERR_ALL_MIRRORS_FAILED'
+  /** The download's total time limit ran out; the error lists the attempts made. */
+  | 'ERR_TOTAL_TIMEOUT'
+  /** The temporary file or the destination could not be written. */
+  | 'ERR_WRITE_FAILED';
 
 /** Base class of every error rpmfetch raises. */
 export class RpmfetchError extends Error {
@@ -72,6 +78,62 @@ export class VerifyError extends RpmfetchError {
   constructor(code: ErrorCode, message: string, check?: string) {
     super(code, message);
     this.check = check;
+  }
+}
+
+/** Where in an attempt a failure happened. */
+export type AttemptPhase = 'connect' | 'response' | 'body' | 'verify';
+
+/** One request to one mirror for one target, successful or not. */
+export interface Attempt {
+  /** The mirror base URL as configured (for an absolute-URL target, the URL itself). */
+  readonly mirror: string;
+  /** The URL requested (before redirects). */
+  readonly url: string;
+  /** Attempt number on this mirror for this target, from 1. */
+  readonly attempt: number;
+  /** The phase the attempt reached: where it failed, or `verify` for the one that succeeded. */
+  readonly phase: AttemptPhase;
+  /** `OK` for the successful attempt, else a stable code such as `ERR_STALL`, `ERR_HTTP_STATUS`, `ERR_RPM_TRUNCATED`. */
+  readonly code: string;
+  /** HTTP status, when a response arrived. */
+  readonly status?: number;
+  /** Bytes received by this attempt. */
+  readonly bytes: number;
+  /** Byte offset this attempt started at (above 0 when it resumed with Range). */
+  readonly offset: number;
+  /** Milliseconds from the request to the outcome. */
+  readonly duration: number;
+  /** What happened, for humans. */
+  readonly cause: string;
+  /** Delay the server asked for with Retry-After, in milliseconds. */
+  readonly retryAfter?: number;
+}
+
+/**
+ * A download that did not produce a verified file. `attempts` lists every attempt: mirror, attempt
+ * number, phase, code, HTTP status, bytes, duration and cause. Nothing is left at the destination name
+ * and no temporary file is left behind.
+ */
+export class DownloadError extends RpmfetchError {
+  /** Every attempt made, in order. */
+  readonly attempts: readonly Attempt[];
+  /** The target's path or URL. */
+  readonly target: string;
+
+  constructor(code: ErrorCode, target: string, summary: string, attempts: readonly Attempt[], options?: { cause?: unknown }) {
+    const lines = attempts.map(
+      (a) =>
+        `  ${a.mirror} #${a.attempt}: ${a.phase} ${a.code}${a.status !== undefined ? ` (HTTP ${a.status})` : ''} after ${a.bytes} bytes` +
+        `${a.offset ? ` from offset ${a.offset}` : ''} in ${Math.round(a.duration)} ms: ${a.cause}`,
+    );
+    super(code, [`${target}: ${summary}`, ...lines].join('\n'), options);
+    this.attempts = attempts;
+    this.target = target;
+  }
+
+  override toJSON(): { code: ErrorCode; message: string; attempts: readonly Attempt[] } {
+    return { code: this.code, message: this.message, attempts: this.attempts };
   }
 }
 

@@ -12,8 +12,25 @@ export type { PackageIdentity, Nevra } from './rpm/nevra.js';
 export { formatNevra, parseNevra } from './rpm/nevra.js';
 export type { SignatureInfo, SignatureStatus } from './rpm/signatures.js';
 export type { OffloadMode } from './rpm/stream-hasher.js';
+export { download, type DownloadOptions } from './fetch/download.js';
+export type { DownloadResult } from './fetch/result.js';
+export type { Target } from './fetch/target.js';
+export type { DownloadTimeouts } from './fetch/timeouts.js';
+export type { BackoffOptions } from './fetch/backoff.js';
+export type {
+  DownloadEvent,
+  QueuedEvent,
+  StartedEvent,
+  ProgressEvent,
+  RetryEvent,
+  DoneEvent,
+  FailedEvent,
+} from './fetch/events.js';
 export {
   RpmfetchError,
+  DownloadError,
+  type Attempt,
+  type AttemptPhase,
   VerifyError,
   InvalidOptionError,
   FileReadError,

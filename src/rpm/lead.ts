@@ -23,6 +23,14 @@ export interface Lead {
   readonly signatureType: number;
 }
 
+/** Throws ERR_RPM_BAD_MAGIC unless the bytes start with the lead magic (needs at least 4 bytes). */
+export function assertLeadMagic(bytes: Uint8Array): void {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength));
+  if (!buf.equals(LEAD_MAGIC)) {
+    throw new VerifyError('ERR_RPM_BAD_MAGIC', `not an rpm package: lead magic ${buf.toString('hex')} (expected edabeedb)`, 'structure');
+  }
+}
+
 /**
  * Parses and checks a lead the way rpm 4.18.0 does: magic first (anything else is "not an rpm package"),
  * then signature type 5 and major version 3 or 4. Later rpm releases dropped the last two checks; we keep
@@ -33,13 +41,7 @@ export function parseLead(bytes: Uint8Array): Lead {
   if (buf.length < LEAD_SIZE) {
     throw new VerifyError('ERR_RPM_TRUNCATED', `lead: ${buf.length} of ${LEAD_SIZE} bytes`, 'structure');
   }
-  if (!buf.subarray(0, 4).equals(LEAD_MAGIC)) {
-    throw new VerifyError(
-      'ERR_RPM_BAD_MAGIC',
-      `not an rpm package: lead magic ${buf.subarray(0, 4).toString('hex')} (expected edabeedb)`,
-      'structure',
-    );
-  }
+  assertLeadMagic(buf);
   const nameField = buf.subarray(10, 76);
   const nul = nameField.indexOf(0);
   const lead: Lead = {

@@ -10,7 +10,7 @@ import { RpmfetchError, VerifyError, type ErrorCode } from '../errors.js';
 import { collectDigestItems, decideDigests, type DigestItem, type DigestStatus } from './digest-items.js';
 import { integrityMatches, normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
 import { HEADER_INTRO_SIZE, Header, parseHeaderIntro } from './header.js';
-import { LEAD_SIZE, parseLead } from './lead.js';
+import { assertLeadMagic, LEAD_SIZE, parseLead } from './lead.js';
 import { matchFileName, matchNevra, type PackageIdentity, readIdentity } from './nevra.js';
 import { collectSignatures, type SignatureInfo } from './signatures.js';
 import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
@@ -160,6 +160,11 @@ export class RpmVerifier extends Writable {
     return this.expectedTotal;
   }
 
+  /** True once both headers have been read and the payload is streaming. */
+  get headersComplete(): boolean {
+    return this.phase === 'payload';
+  }
+
   /** The package's identity, once the main header has been read. */
   get identity(): PackageIdentity | undefined {
     return this.identityValue;
@@ -215,13 +220,26 @@ export class RpmVerifier extends Writable {
         return;
       }
       pos += this.collector.take(chunk, pos);
-      if (!this.collector.done) return;
+      if (!this.collector.done) {
+        // Four bytes tell an RPM from an HTML error page; no need to wait for the other 92.
+        if (this.phase === 'lead' && this.collector.received >= 4) this.checkLeadMagic(this.collector.bytes());
+        return;
+      }
       try {
         this.advance(this.collector.bytes());
       } catch (err) {
         if (!(err instanceof VerifyError)) throw err;
         this.fail(err);
       }
+    }
+  }
+
+  private checkLeadMagic(bytes: Buffer): void {
+    try {
+      assertLeadMagic(bytes);
+    } catch (err) {
+      if (!(err instanceof VerifyError)) throw err;
+      this.fail(err);
     }
   }
 

@@ -1,0 +1,65 @@
+/**
+ * Events a download reports while it runs, for progress displays and logs. Every event names its
+ * target (the path as given) so that one listener can follow many downloads.
+ */
+import type { Attempt, DownloadError } from '../errors.js';
+import type { DownloadResult } from './result.js';
+
+/** The target is waiting for a free slot (batches only). */
+export interface QueuedEvent {
+  readonly type: 'queued';
+  readonly target: string;
+}
+
+/** A request is about to be made. */
+export interface StartedEvent {
+  readonly type: 'started';
+  readonly target: string;
+  readonly mirror: string;
+  readonly url: string;
+  /** Attempt number on this mirror, from 1. */
+  readonly attempt: number;
+  /** Bytes already held (a resume asks for the rest). */
+  readonly offset: number;
+}
+
+/** Bytes arrived (at most a few times per second per target). */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly target: string;
+  readonly mirror: string;
+  /** Bytes of the file held so far, resumed bytes included. */
+  readonly bytes: number;
+  /** Full size when known (the package's SIZE tag, the caller's size or Content-Length). */
+  readonly total?: number;
+  /** Bytes per second over the last second or so. */
+  readonly rate: number;
+}
+
+/** An attempt failed and another will follow, on the same mirror or, for a failover, another. */
+export interface RetryEvent {
+  readonly type: 'retry' | 'failover';
+  readonly target: string;
+  /** The attempt that failed. */
+  readonly failed: Attempt;
+  /** The mirror of the next attempt. */
+  readonly next: string;
+  /** Milliseconds before the next attempt starts. */
+  readonly wait: number;
+}
+
+/** The target is verified and in place. */
+export interface DoneEvent {
+  readonly type: 'done';
+  readonly target: string;
+  readonly result: DownloadResult;
+}
+
+/** The target failed for good. */
+export interface FailedEvent {
+  readonly type: 'failed';
+  readonly target: string;
+  readonly error: DownloadError;
+}
+
+export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent;

@@ -1,0 +1,108 @@
+/**
+ * The bytes of one target held so far: a temporary file and the verifier that has seen exactly the
+ * same bytes. Resuming appends to both; a restart drops both; success renames the file into place.
+ */
+import { mkdir } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { createVerifier, type RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
+import { TempFile } from './temp-file.js';
+
+export class PartialFile {
+  private temp: TempFile | undefined;
+  private verifierValue: RpmVerifier | undefined;
+  /** Bytes held: written to the file and fed to the verifier. */
+  bytes = 0;
+  /** Responses that contributed bytes: above 1 the file was resumed. */
+  sources = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly name: string,
+    private readonly verifyOptions: VerifyOptions,
+  ) {}
+
+  /** The verifier of the bytes held (created on first use). */
+  get verifier(): RpmVerifier {
+    this.verifierValue ??= createVerifier(this.verifyOptions);
+    return this.verifierValue;
+  }
+
+  /** Opens the temporary file if there is none yet. */
+  async open(): Promise<TempFile> {
+    if (!this.temp) {
+      await mkdir(this.dir, { recursive: true });
+      this.temp = await TempFile.create(this.dir, this.name);
+    }
+    return this.temp;
+  }
+
+  /** A sink that writes each chunk to the file and to the verifier, from the current length on. */
+  sink(temp: TempFile, onBytes: (n: number) => void): PackageSink {
+    return new PackageSink(temp, this.verifier, this.bytes, (n) => {
+      this.bytes += n;
+      onBytes(n);
+    });
+  }
+
+  /** Forgets every byte: the next attempt starts from zero with a fresh file and verifier. */
+  async reset(): Promise<void> {
+    this.verifierValue?.destroy();
+    this.verifierValue = undefined;
+    await this.temp?.discard();
+    this.temp = undefined;
+    this.bytes = 0;
+    this.sources = 0;
+  }
+
+  /** Renames the file into place. The verdict must have passed. */
+  async commit(destination: string): Promise<void> {
+    await this.temp?.commit(destination);
+    this.temp = undefined;
+  }
+}
+
+/**
+ * Feeds every chunk to the verifier (on this thread, while the disk write runs on the thread pool) and
+ * appends it to the temporary file; acknowledges only when both are done, so backpressure reaches the
+ * network from either side. Chunks queued behind a write are written together.
+ */
+export class PackageSink extends Writable {
+  /** Bytes given to the verifier / written to the file by this sink. */
+  fed = 0;
+  written = 0;
+  private inflight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly temp: TempFile,
+    private readonly verifier: RpmVerifier,
+    private readonly position: number,
+    private readonly onWritten: (n: number) => void,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    const length = buffers.reduce((n, b) => n + b.length, 0);
+    let verified: Promise<void> = Promise.resolve();
+    for (const b of buffers) {
+      verified = new Promise((resolve) => this.verifier.write(b, () => resolve()));
+    }
+    this.fed += length;
+    const written = this.temp.writev(buffers, this.position + this.written).then(() => {
+      this.written += length;
+      this.onWritten(length);
+    });
+    this.inflight = Promise.all([written, verified]);
+    this.inflight.then(() => callback(), (err: Error) => callback(err));
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this._writev([{ chunk }], callback);
+  }
+
+  /** Resolves when the last write has finished, successfully or not. */
+  async settled(): Promise<void> {
+    await this.inflight.catch(() => {});
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What to download: a path relative to every mirror (or an absolute URL) and what the caller knows of
+ * it. The destination name always comes from the target, never from a server.
+ */
+import { basename, posix } from 'node:path';
+import { InvalidOptionError } from '../errors.js';
+import type { Expectations } from '../rpm/expectations.js';
+
+/** A package to download. */
+export interface Target extends Expectations {
+  /** Path relative to each mirror's base (`Packages/b/bash-5.2.26-3.fc40.x86_64.rpm`), or an absolute URL. */
+  path: string;
+  /**
+   * Destination file name (a name, not a path) inside `dest`. Defaults to the last segment of `path`,
+   * whose N-V-R.A is then checked against the package's header.
+   */
+  file?: string;
+}
+
+/** A target after validation. */
+export interface NormalizedTarget {
+  /** The path as given (for messages and JSON output). */
+  readonly path: string;
+  /** Set when the target is an absolute URL: it is fetched from there, not from the mirrors. */
+  readonly url?: URL;
+  /** Path segments to append to a mirror base. */
+  readonly segments: readonly string[];
+  /** Destination file name. */
+  readonly fileName: string;
+  readonly expectations: Expectations;
+}
+
+/** A name safe to create inside the destination directory. */
+function assertFileName(name: string, what: string): void {
+  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
+    throw new InvalidOptionError(`${what} "${name}" is not a plain file name`);
+  }
+}
+
+/** Validates a target; throws {@link InvalidOptionError} for one that could escape the destination. */
+export function normalizeTarget(input: string | Target): NormalizedTarget {
+  const target: Target = typeof input === 'string' ? { path: input } : input;
+  if (typeof target.path !== 'string' || target.path.trim() === '') throw new InvalidOptionError('a target needs a non-empty path');
+  const { path, file, ...expectations } = target;
+  let url: URL | undefined;
+  let segments: string[];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    try {
+      url = new URL(path);
+    } catch {
+      throw new InvalidOptionError(`target URL "${path}" does not parse`);
+    }
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new InvalidOptionError(`target URL "${path}": only http, https and file are supported`);
+    segments = url.pathname.split('/').map((s) => decodeURIComponent(s));
+  } else {
+    if (path.startsWith('/')) throw new InvalidOptionError(`target path "${path}" must be relative to the mirrors`);
+    segments = path.split('/');
+    if (segments.some((s) => s === '..' || s === '.' || s === '' || s.includes('\0'))) {
+      throw new InvalidOptionError(`target path "${path}" must not contain empty, "." or ".." segments`);
+    }
+  }
+  const fileName = file ?? basename(posix.normalize(segments[segments.length - 1] ?? ''));
+  assertFileName(fileName, file !== undefined ? 'target file' : `the last segment of "${path}"`);
+  return { path, segments, fileName, expectations, ...(url && { url }) };
+}

@@ -1,0 +1,66 @@
+/**
+ * The temporary file a download writes into: uniquely named in the destination directory (so the final
+ * rename is atomic and two processes never share one), renamed into place only after the verdict
+ * passed, removed on any failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Suffix of every temporary file rpmfetch creates. */
+export const TEMP_SUFFIX = '.rpmfetch-part';
+
+export class TempFile {
+  private handle: FileHandle | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    handle: FileHandle,
+  ) {
+    this.handle = handle;
+  }
+
+  /** Creates `.<name>.<random>.rpmfetch-part` in `dir`, exclusively. */
+  static async create(dir: string, name: string): Promise<TempFile> {
+    const path = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+    return new TempFile(path, await open(path, 'wx', 0o644));
+  }
+
+  /** Writes `chunks` at `position` in one system call. */
+  async writev(chunks: Buffer[], position: number): Promise<void> {
+    if (!this.handle) throw new Error('temporary file is closed');
+    let written = 0;
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    let pending = chunks;
+    while (written < total) {
+      const { bytesWritten } = await this.handle.writev(pending, position + written);
+      written += bytesWritten;
+      if (written < total) pending = [Buffer.concat(chunks).subarray(written)];
+    }
+  }
+
+  /** Drops everything from `length` on (a restart from zero truncates to 0). */
+  async truncate(length: number): Promise<void> {
+    await this.handle?.truncate(length);
+  }
+
+  /** Flushes, closes and renames the file to `destination`, replacing what is there atomically. */
+  async commit(destination: string): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+    await rename(this.path, destination);
+    this.closed = true;
+  }
+
+  /** Closes and deletes the file; safe to call more than once. */
+  async discard(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => {});
+    await rm(this.path, { force: true });
+  }
+}

@@ -204,6 +204,16 @@ describe('resume', () => {
     assert.ok((result.attempts[1]?.offset ?? 0) > 0);
   });
 
+  test('after a dropped connection too: the bytes that arrived are kept', async () => {
+    const m = await mirror();
+    m.fault(PATH, faults.closeEarly(0.6));
+    const dest = await freshDir();
+    const result = await get(dest, [m.url]);
+    await assertGood(result, dest);
+    assert.match(m.requestsFor(PATH)[1]?.range ?? '', /^bytes=\d+-$/);
+    assert.equal(result.attempts[0]?.bytes, result.attempts[1]?.offset);
+  });
+
   test('resumes across mirrors: the second mirror serves only the rest', async () => {
     const a = await mirror();
     const b = await mirror();

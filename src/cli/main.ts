@@ -3,31 +3,42 @@
  * 2 usage error.
  */
 import { Command, CommanderError } from 'commander';
+import { InvalidOptionError } from '../errors.js';
+import { getCommand } from './get-command.js';
 import { processIo, type CliIo } from './io.js';
 import { verifyCommand } from './verify-command.js';
 
 /** Exit status for a malformed command line. */
 export const EXIT_USAGE = 2;
 
-/** Runs the CLI with `argv` (without the node and script paths); resolves with the exit status. */
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without the node and script paths); resolves with the exit status.
+ * `signal` interrupts downloads (the executable wires it to SIGINT/SIGTERM).
+ */
+export async function main(argv: string[], io: CliIo = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
   let status = 0;
   const done = (code: number): void => {
     status = code;
   };
+  const output = { writeOut: (s: string) => io.err(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()) };
   const program = new Command('rpmfetch')
     .description('download RPM packages from mirrors and verify them as strictly as rpmkeys')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.err(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput(output)
     .showHelpAfterError('(run rpmfetch --help for usage)');
-  const sub = verifyCommand(io, done).exitOverride().configureOutput({ writeOut: (s) => io.err(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  program.addCommand(sub);
+  for (const sub of [getCommand(io, done, signal), verifyCommand(io, done)]) {
+    program.addCommand(sub.exitOverride().configureOutput(output).showHelpAfterError(`(run rpmfetch ${sub.name()} --help for usage)`));
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       const benign = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
       return benign ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof InvalidOptionError) {
+      io.err(`rpmfetch: ${err.message}`);
+      return EXIT_USAGE;
     }
     throw err;
   }

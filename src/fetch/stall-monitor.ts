@@ -29,7 +29,6 @@ export class StallMonitor extends Transform {
     this.samples.push([this.windowStart, 0]);
     // Checking a few times per window keeps detection within a quarter window of the truth.
     this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, Math.floor(stall / 4))));
-    this.timer.unref();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -158,11 +158,14 @@ export const faults = {
       ctx.res.end();
     })();
   },
-  /** Sends `fraction` of the body under the full Content-Length, then closes the connection. */
-  closeEarly: (fraction = 0.5): Fault => (ctx) => {
+  /**
+   * Sends `fraction` of the body under the full Content-Length, then (after `delay` ms, as a dropped
+   * connection comes some time after the last bytes) closes the connection.
+   */
+  closeEarly: (fraction = 0.5, delay = 30): Fault => (ctx) => {
     const b = wanted(ctx);
     ctx.res.writeHead(ctx.rangeStart ? 206 : 200, rangeHeaders(ctx, b));
-    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => ctx.res.socket?.destroy());
+    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => setTimeout(() => ctx.res.socket?.destroy(), delay));
   },
   /** No Content-Length, `Connection: close`, part of the body, then close: the end looks normal. */
   closeEarlyNoLength: (fraction = 0.5): Fault => (ctx) => {
@@ -180,7 +183,7 @@ export const faults = {
     const headers: Record<string, string> = { 'transfer-encoding': 'chunked' };
     if (ctx.rangeStart) headers['content-range'] = `bytes ${ctx.rangeStart}-${(ctx.body?.length ?? 0) - 1}/${ctx.body?.length ?? 0}`;
     ctx.res.writeHead(ctx.rangeStart ? 206 : 200, headers);
-    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => setTimeout(() => ctx.res.socket?.destroy(), 10));
+    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => setTimeout(() => ctx.res.socket?.destroy(), 30));
   },
   /** A short body behind a matching short Content-Length: the server calls it complete. */
   lyingLength: (cut = 1000): Fault => (ctx) => {
@@ -228,7 +231,7 @@ export const faults = {
   reset: (fraction = 0.3): Fault => (ctx) => {
     const b = wanted(ctx);
     ctx.res.writeHead(ctx.rangeStart ? 206 : 200, rangeHeaders(ctx, b));
-    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => setTimeout(() => ctx.res.socket?.resetAndDestroy(), 10));
+    ctx.res.write(b.subarray(0, Math.floor(b.length * fraction)), () => setTimeout(() => ctx.res.socket?.resetAndDestroy(), 30));
   },
 };
 

@@ -1,0 +1,178 @@
+/**
+ * The download engine's small parts on their own: attempt order, backoff, Retry-After, redirect
+ * policy, targets and mirrors, the manifest format, and stall detection.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { InvalidOptionError } from '../src/index.js';
+import { parseManifest } from '../src/cli/manifest.js';
+import { AttemptSchedule } from '../src/fetch/attempt-schedule.js';
+import { backoffDelay, parseRetryAfter } from '../src/fetch/backoff.js';
+import { normalizeMirrors, targetUrl } from '../src/fetch/mirror.js';
+import { redirectRefusal } from '../src/fetch/sources.js';
+import { StallMonitor } from '../src/fetch/stall-monitor.js';
+import { normalizeTarget } from '../src/fetch/target.js';
+import { resolveTimeouts } from '../src/fetch/timeouts.js';
+
+describe('attempt order', () => {
+  const clock = () => {
+    let now = 1_000_000;
+    return { now: () => now, advance: (ms: number) => (now += ms) };
+  };
+
+  test('a failure on the first mirror moves on to the next at once; the first comes back after its backoff', () => {
+    const c = clock();
+    const s = new AttemptSchedule(2, 3, { min: 100, max: 1000 }, c.now, () => 1);
+    assert.deepEqual(s.next(), { mirror: 0, wait: 0, attempt: 1 });
+    s.begin(0);
+    s.failed(0);
+    assert.deepEqual(s.next(), { mirror: 1, wait: 0, attempt: 1 });
+    s.begin(1);
+    s.failed(1);
+    assert.deepEqual(s.next(), { mirror: 0, wait: 100, attempt: 2 }, 'both resting: the one ready first');
+    c.advance(100);
+    assert.deepEqual(s.next(), { mirror: 0, wait: 0, attempt: 2 });
+  });
+
+  test('a lone mirror is retried with growing backoff until its budget is spent', () => {
+    const c = clock();
+    const s = new AttemptSchedule(1, 3, { min: 100, max: 250 }, c.now, () => 1);
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const n = s.next();
+      assert.ok(n);
+      waits.push(n.wait);
+      c.advance(n.wait);
+      s.begin(0);
+      s.failed(0);
+    }
+    assert.deepEqual(waits, [0, 100, 200]);
+    assert.equal(s.next(), undefined);
+  });
+
+  test('a finished mirror is skipped; Retry-After stretches the rest; from-zero grants one more', () => {
+    const c = clock();
+    const s = new AttemptSchedule(2, 1, { min: 10, max: 10 }, c.now, () => 1);
+    s.begin(0);
+    s.finish(0, '404');
+    assert.equal(s.next()?.mirror, 1);
+    s.begin(1);
+    assert.equal(s.failed(1, 5000), 5000);
+    assert.equal(s.next(), undefined, 'budget spent');
+    s.grantFromZero(1);
+    assert.deepEqual(s.next(), { mirror: 1, wait: 0, attempt: 2 });
+  });
+});
+
+describe('backoff and Retry-After', () => {
+  test('exponential with equal jitter, capped', () => {
+    const o = { min: 500, max: 10_000 };
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, o, () => 1)), [500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+    assert.deepEqual([1, 5].map((n) => backoffDelay(n, o, () => 0)), [250, 4000]);
+  });
+  test('seconds and HTTP dates', () => {
+    assert.equal(parseRetryAfter('120'), 120_000);
+    assert.equal(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1)), 30_000);
+    assert.equal(parseRetryAfter('soon'), undefined);
+    assert.equal(parseRetryAfter(undefined), undefined);
+  });
+});
+
+describe('redirect policy', () => {
+  const u = (s: string) => new URL(s);
+  test('https to http only when allowed; never to another scheme', () => {
+    assert.match(redirectRefusal(u('https://a/x'), u('http://b/x'), false) ?? '', /https to http/);
+    assert.equal(redirectRefusal(u('https://a/x'), u('http://b/x'), true), undefined);
+    assert.equal(redirectRefusal(u('http://a/x'), u('https://b/x'), false), undefined);
+    assert.match(redirectRefusal(u('http://a/x'), u('ftp://b/x'), true) ?? '', /another scheme/);
+    assert.match(redirectRefusal(u('http://a/x'), u('file:///etc/passwd'), true) ?? '', /another scheme/);
+  });
+});
+
+describe('targets and mirrors', () => {
+  test('paths join every mirror base, segments percent-encoded as the server will decode them', () => {
+    const [m] = normalizeMirrors(['http://h/repo']);
+    assert.ok(m);
+    const t = normalizeTarget('Packages/l/libstdc++-13 x.rpm');
+    assert.equal(targetUrl(m, t).href, 'http://h/repo/Packages/l/libstdc++-13%20x.rpm');
+    assert.equal(t.fileName, 'libstdc++-13 x.rpm');
+  });
+  test('a path that could escape the destination or the mirror is refused', () => {
+    for (const bad of ['../x.rpm', 'a/../../x.rpm', '/etc/x.rpm', 'a//x.rpm', 'a/./x.rpm', '', 'dir/']) {
+      assert.throws(() => normalizeTarget(bad), InvalidOptionError, bad);
+    }
+    assert.throws(() => normalizeTarget({ path: 'x.rpm', file: '../y.rpm' }), InvalidOptionError);
+    assert.throws(() => normalizeMirrors(['ftp://h/']), InvalidOptionError);
+    assert.throws(() => normalizeMirrors(['not a url']), InvalidOptionError);
+  });
+  test('an absolute URL target is its own source; its name comes from its path', () => {
+    const t = normalizeTarget('https://kojipkgs.example/packages/a/1/1/src/a-1-1.src.rpm');
+    assert.equal(t.url?.host, 'kojipkgs.example');
+    assert.equal(t.fileName, 'a-1-1.src.rpm');
+  });
+  test('timeouts: defaults, and bad values refused', () => {
+    assert.deepEqual(resolveTimeouts(), { connect: 10_000, response: 30_000, stall: 30_000, minRate: 1000, total: undefined });
+    assert.equal(resolveTimeouts({ minRate: 0 }).minRate, 0);
+    for (const bad of [{ connect: 0 }, { stall: -1 }, { total: Number.NaN }]) assert.throws(() => resolveTimeouts(bad), InvalidOptionError);
+  });
+});
+
+describe('manifest', () => {
+  test('JSON lines with optional size, sha256, integrity', () => {
+    const t = parseManifest('{"path": "a.rpm", "size": 3, "sha256": "ab"}\n\n{"path": "b.rpm", "integrity": "sha512-x"}\n');
+    assert.deepEqual(t, [
+      { path: 'a.rpm', size: 3, checksum: { type: 'sha256', hex: 'ab' } },
+      { path: 'b.rpm', integrity: 'sha512-x' },
+    ]);
+  });
+  test('errors name the line', () => {
+    for (const [text, pattern] of [
+      ['{"path": 1}', /line 1: "path"/],
+      ['{"path": "a"}\n[1]', /line 2: expected an object/],
+      ['{"path": "a", "sha1": "x"}', /unknown field sha1/],
+      ['{"path": "a", "sha256": "x", "integrity": "y"}', /not both/],
+    ] as const) {
+      assert.throws(() => parseManifest(text), (e: unknown) => e instanceof InvalidOptionError && pattern.test(e.message), text);
+    }
+  });
+});
+
+describe('stall detection', () => {
+  test('no byte for the window: stalled', async () => {
+    const monitor = new StallMonitor(100, 0);
+    const err = await new Promise<Error>((resolve) => monitor.once('error', resolve));
+    assert.equal((err as Error & { code: string }).code, 'ERR_STALL');
+    assert.match(err.message, /no data/);
+  });
+
+  test('bytes below the minimum rate over the window: stalled; above it: never', async () => {
+    const run = async (bytesPer20ms: number): Promise<Error | undefined> => {
+      const monitor = new StallMonitor(200, 10_000);
+      const sink = new PassThrough();
+      monitor.pipe(sink);
+      sink.resume();
+      let error: Error | undefined;
+      monitor.once('error', (e) => (error = e));
+      for (let i = 0; i < 30 && !error; i++) {
+        monitor.write(Buffer.alloc(bytesPer20ms));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      monitor.destroy();
+      return error;
+    };
+    const slow = await run(20); // ~1 kB/s
+    assert.match(slow?.message ?? '', /below the minimum of 10000 B\/s/);
+    assert.equal(await run(2000), undefined); // ~100 kB/s
+  });
+
+  test('bytes held up on our side (slow disk) are not the mirror stalling', async () => {
+    const monitor = new StallMonitor(100, 0);
+    let error: Error | undefined;
+    monitor.once('error', (e) => (error = e));
+    monitor.write(Buffer.alloc(64 * 1024)); // nobody reads: our backpressure
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(error, undefined);
+    monitor.destroy();
+  });
+});

@@ -139,26 +139,35 @@ describe('manifest', () => {
 });
 
 describe('stall detection', () => {
+  const watch = (stall: number, minRate: number, heldUp?: () => boolean) => {
+    const body = new PassThrough();
+    body.resume();
+    const monitor = new StallMonitor(body, stall, minRate, heldUp);
+    const error = new Promise<Error | undefined>((resolve) => {
+      body.once('error', resolve);
+      body.once('close', () => resolve(undefined));
+    });
+    return { body, monitor, error };
+  };
+
   test('no byte for the window: stalled', async () => {
-    const monitor = new StallMonitor(100, 0);
-    const err = await new Promise<Error>((resolve) => monitor.once('error', resolve));
+    const { error } = watch(100, 0);
+    const err = await error;
     assert.equal((err as Error & { code: string }).code, 'ERR_STALL');
-    assert.match(err.message, /no data/);
+    assert.match(err?.message ?? '', /no data/);
   });
 
   test('bytes below the minimum rate over the window: stalled; above it: never', async () => {
     const run = async (bytesPer20ms: number): Promise<Error | undefined> => {
-      const monitor = new StallMonitor(200, 10_000);
-      const sink = new PassThrough();
-      monitor.pipe(sink);
-      sink.resume();
-      let error: Error | undefined;
-      monitor.once('error', (e) => (error = e));
-      for (let i = 0; i < 30 && !error; i++) {
-        monitor.write(Buffer.alloc(bytesPer20ms));
+      const { body, monitor, error } = watch(200, 10_000);
+      let failed: Error | undefined;
+      void error.then((e) => (failed = e));
+      for (let i = 0; i < 30 && !failed && !body.destroyed; i++) {
+        body.write(Buffer.alloc(bytesPer20ms));
         await new Promise((r) => setTimeout(r, 20));
       }
-      monitor.destroy();
+      monitor.stop();
+      body.destroy();
       return error;
     };
     const slow = await run(20); // ~1 kB/s
@@ -167,12 +176,12 @@ describe('stall detection', () => {
   });
 
   test('bytes held up on our side (slow disk) are not the mirror stalling', async () => {
-    const monitor = new StallMonitor(100, 0);
-    let error: Error | undefined;
-    monitor.once('error', (e) => (error = e));
-    monitor.write(Buffer.alloc(64 * 1024)); // nobody reads: our backpressure
+    const { body, monitor, error } = watch(100, 0, () => true);
+    let failed: Error | undefined;
+    void error.then((e) => (failed = e));
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(error, undefined);
-    monitor.destroy();
+    assert.equal(failed, undefined);
+    monitor.stop();
+    body.destroy();
   });
 });

@@ -330,21 +330,25 @@ class TargetDownload {
     const progress = this.progressReporter(mirror, source);
     const sink = this.partial.sink(temp, progress);
     onSink(sink);
-    const monitor = new StallMonitor(this.options.timeouts.stall, this.options.timeouts.minRate);
+    const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => sink.writableLength > 0);
     // A package known bad mid-stream (a broken header, bytes past its end) is not worth the rest.
+    // Kept here too: got wraps whatever the body is destroyed with.
+    let known: AttemptFailure | undefined;
     const onFailure = (err: RpmfetchError): void => {
-      monitor.destroy(new AttemptFailure(err.code, 'verify', 'mirror-done', err.message, { resetPartial: true }));
+      known = new AttemptFailure(err.code, 'verify', 'mirror-done', err.message, { resetPartial: true });
+      source.body.destroy(known);
     };
     verifier.once('failure', onFailure);
     try {
-      await pipeline(source.body, monitor, sink, { signal });
+      await pipeline(source.body, sink, { signal });
     } catch (err) {
       await sink.settled();
       if (sink.fed !== sink.written) {
         throw new AttemptFailure('ERR_WRITE_FAILED', 'body', 'fatal', `cannot write ${this.partial.bytes} bytes into the temporary file: ${(err as Error).message}`, { cause: err });
       }
-      throw err;
+      throw known ?? monitor.error ?? err;
     } finally {
+      monitor.stop();
       verifier.off('failure', onFailure);
     }
     const expected = verifier.expectedSize ?? this.target.expectations.size;

@@ -4,7 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { createVerifier, type RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
+import { MAIN_THREAD_OVERHEAD } from '../rpm/stream-hasher.js';
+import { RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
 import { TempFile } from './temp-file.js';
 
 export class PartialFile {
@@ -23,7 +24,8 @@ export class PartialFile {
 
   /** The verifier of the bytes held (created on first use). */
   get verifier(): RpmVerifier {
-    this.verifierValue ??= createVerifier(this.verifyOptions);
+    // The main thread also runs the HTTP client: the planner should give the workers more.
+    this.verifierValue ??= new RpmVerifier(this.verifyOptions, { mainThreadOverhead: MAIN_THREAD_OVERHEAD.network });
     return this.verifierValue;
   }
 
@@ -89,7 +91,7 @@ export class PackageSink extends Writable {
       verified = new Promise((resolve) => this.verifier.write(b, () => resolve()));
     }
     this.fed += length;
-    const written = this.temp.writev(buffers, this.position + this.written).then(() => {
+    const written = this.temp.write(buffers, this.position + this.written).then(() => {
       this.written += length;
       this.onWritten(length);
     });

@@ -2,47 +2,60 @@
  * Stall detection by progress, not by deadline: a body stalls when no byte has arrived for `stall` ms,
  * or when fewer than `minRate` bytes per second arrived over the last `stall` ms (curl's low-speed
  * limit, as librepo sets it). A slow transfer that keeps above the rate is never killed.
+ *
+ * It watches the body's 'data' events rather than sitting in the pipeline as a Transform: at a gigabyte
+ * in 64 KiB chunks a stream stage per chunk costs more than the check itself.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** A stall: the body stopped, or crawled below the minimum rate for a whole window. */
 export class StallError extends Error {
   readonly code = 'ERR_STALL';
 }
 
-export class StallMonitor extends Transform {
+export class StallMonitor {
   /** (time, total bytes) at each check; a window's worth is kept. */
   private readonly samples: Array<[number, number]> = [];
   private total = 0;
   private lastByte: number;
   private windowStart: number;
   private readonly timer: NodeJS.Timeout;
+  /** The stall, once detected (the body's own error may wrap it). */
+  error: StallError | undefined;
+  private readonly onData = (chunk: Buffer): void => {
+    this.total += chunk.length;
+    this.lastByte = Date.now();
+  };
 
-  /** `stall` ms without progress or below `minRate` bytes/s over the same window (0 disables the rate check). */
+  /**
+   * Watches `body`; destroys it with a {@link StallError} after `stall` ms without progress, or below
+   * `minRate` bytes/s over that window (0 disables the rate check). `heldUp()` says when bytes wait
+   * on our side (a slow disk or verifier): the mirror is not stalling then.
+   */
   constructor(
+    private readonly body: Readable,
     private readonly stall: number,
     private readonly minRate: number,
+    private readonly heldUp: () => boolean = () => false,
   ) {
-    super();
     this.windowStart = Date.now();
     this.lastByte = this.windowStart;
     this.samples.push([this.windowStart, 0]);
+    body.on('data', this.onData);
     // Checking a few times per window keeps detection within a quarter window of the truth.
     this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, Math.floor(stall / 4))));
+    body.once('close', () => this.stop());
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const now = Date.now();
-    this.total += chunk.length;
-    this.lastByte = now;
-    callback(null, chunk);
+  /** Stops watching (the body ended or failed). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.body.off('data', this.onData);
   }
 
   private check(): void {
     const now = Date.now();
-    if (this.writableLength > 0 || this.readableLength > 0) {
-      // Bytes are waiting on our side (the disk or the verifier is slower than the network): the
-      // mirror is not stalling, and the rate window starts again once we catch up.
+    if (this.heldUp() || this.body.readableLength > 0) {
       this.lastByte = now;
       this.samples.length = 0;
       this.samples.push([now, this.total]);
@@ -65,17 +78,8 @@ export class StallMonitor extends Transform {
   }
 
   private fail(why: string): void {
-    clearInterval(this.timer);
-    this.destroy(new StallError(`stalled: ${why}`));
-  }
-
-  override _flush(callback: TransformCallback): void {
-    clearInterval(this.timer);
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    clearInterval(this.timer);
-    callback(error);
+    this.stop();
+    this.error = new StallError(`stalled: ${why}`);
+    this.body.destroy(this.error);
   }
 }

@@ -37,16 +37,19 @@ const COST: Record<string, number> = {
   'sha3-384': 2.6,
   'sha3-512': 3.7,
 };
-/** What the main thread spends per byte besides hashing: the stream itself and the copy to workers. */
-const MAIN_THREAD_OVERHEAD = 0.35;
+/**
+ * What the main thread spends per byte besides hashing, in the same units: reading a file and copying
+ * to workers costs about 0.35 ns; receiving over HTTP (parser, streams, garbage) about 1.0 ns.
+ */
+export const MAIN_THREAD_OVERHEAD = { file: 0.35, network: 1.0 } as const;
 
 /**
  * Splits jobs between the main thread (lane 0) and `lanes - 1` workers, largest first onto the least
  * loaded lane (longest-processing-time scheduling; optimal enough for three or four jobs).
  */
-export function planLanes(jobs: readonly HashJob[], lanes: number): HashJob[][] {
+export function planLanes(jobs: readonly HashJob[], lanes: number, mainThreadOverhead: number = MAIN_THREAD_OVERHEAD.file): HashJob[][] {
   const plan: HashJob[][] = Array.from({ length: Math.max(1, lanes) }, () => []);
-  const load: number[] = plan.map((_, i) => (i === 0 ? MAIN_THREAD_OVERHEAD : 0));
+  const load: number[] = plan.map((_, i) => (i === 0 ? mainThreadOverhead : 0));
   const sorted = [...jobs].sort((a, b) => (COST[b.algorithm] ?? 1) - (COST[a.algorithm] ?? 1));
   for (const job of sorted) {
     let lane = 0;
@@ -64,11 +67,11 @@ export class StreamHasher {
 
   /**
    * `expectedBytes` is how much of the stream is still to come; it decides, with `offload`, whether
-   * workers are worth it.
+   * workers are worth it. `mainThreadOverhead` is what else the main thread does per byte.
    */
-  constructor(jobs: readonly HashJob[], expectedBytes: number, offload: OffloadMode) {
+  constructor(jobs: readonly HashJob[], expectedBytes: number, offload: OffloadMode, mainThreadOverhead?: number) {
     const useWorkers = offload === true || (offload === 'auto' && expectedBytes >= OFFLOAD_MIN_BYTES && workerSlots() > 0);
-    const lanes = useWorkers ? planLanes(jobs, 1 + Math.max(1, workerSlots())) : [[...jobs]];
+    const lanes = useWorkers ? planLanes(jobs, 1 + Math.max(1, workerSlots()), mainThreadOverhead) : [[...jobs]];
     this.inline = (lanes[0] ?? []).map((j) => ({ key: j.key, start: j.start, hash: createHash(j.algorithm) }));
     this.sessions = lanes
       .slice(1)

@@ -129,9 +129,15 @@ export class RpmVerifier extends Writable {
   private settle!: { resolve: (v: Verdict) => void; reject: (e: Error) => void };
   private settled = false;
 
-  /** Validates `options` at once; throws {@link InvalidOptionError} for a malformed expectation. */
-  constructor(options: VerifyOptions = {}) {
+  private readonly mainThreadOverhead: number | undefined;
+
+  /**
+   * Validates `options` at once; throws {@link InvalidOptionError} for a malformed expectation.
+   * `tuning.mainThreadOverhead` (internal) tells the hash planner how busy the producing thread is.
+   */
+  constructor(options: VerifyOptions = {}, tuning: { mainThreadOverhead?: number } = {}) {
     super({ decodeStrings: true });
+    this.mainThreadOverhead = tuning.mainThreadOverhead;
     this.expect = normalizeExpectations(options);
     this.fileName = typeof options.fileName === 'string' ? options.fileName : undefined;
     this.offload = options.offload ?? 'auto';
@@ -330,7 +336,7 @@ export class RpmVerifier extends Writable {
       }
     }
     const total = this.expectedTotal ?? this.expect.size ?? 0;
-    const hasher = new StreamHasher(jobs, total - this.payloadStart, this.offload);
+    const hasher = new StreamHasher(jobs, total - this.payloadStart, this.offload, this.mainThreadOverhead);
     this.hasher = hasher;
     hasher.update(this.leadBytes as Buffer, 0);
     hasher.update(this.sigBytes as Buffer, LEAD_SIZE);

@@ -36,7 +36,7 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setInterval(() => {
       if (child.pid) peak = Math.max(peak, vmHwmKiB(child.pid));
-    }, 25);
+    }, 100);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearInterval(timer);

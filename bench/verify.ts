@@ -5,14 +5,15 @@
  *
  *   npm run bench:verify -- [--size-mib 1024] [--payload zstd|gzip|xz|none] [--runs 5]
  *
- * Needs rpmbuild and rpmkeys (Debian package rpm). The package is cached in .bench/verify/.
+ * Needs rpmbuild and rpmkeys (Debian package rpm). The package is cached in .bench/packages/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rpmbuild, type PayloadKind } from '../test/helpers/rpm-tools.js';
+import type { PayloadKind } from '../test/helpers/rpm-tools.js';
+import { benchPackage } from './bench-package.js';
 import { buildDist, have, measure, median, options, table, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,15 +28,7 @@ for (const tool of ['rpmbuild', 'rpmkeys']) {
 
 const sizeMiB = Number(opts['size-mib']);
 const payload = opts.payload as PayloadKind;
-const dir = join(ROOT, '.bench', 'verify', `${sizeMiB}MiB-${payload}`);
-const name = `rpmfetch-bench-verify`;
-mkdirSync(dir, { recursive: true });
-let file = join(dir, `${name}-${sizeMiB}-1.noarch.rpm`);
-if (!existsSync(file)) {
-  console.error(`building a ${sizeMiB} MiB package (${payload} payload) with rpmbuild…`);
-  const built = await rpmbuild(dir, { name, version: String(sizeMiB), release: '1', payload, level: payload === 'none' ? 0 : 1, withSource: false, files: { '/opt/rpmfetch-bench/data.bin': sizeMiB * 1024 * 1024 } });
-  file = built.binary;
-}
+const file = await benchPackage(ROOT, sizeMiB, payload);
 buildDist(ROOT);
 readFileSync(file); // into the page cache: both tools read it from memory
 const db = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-db-'));

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import pRetry, { AbortError } from 'p-retry';
 import { DownloadError, InvalidOptionError, RpmfetchError, type Attempt, type ErrorCode } from '../errors.js';
-import type { OffloadMode } from '../rpm/stream-hasher.js';
+import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
+import { OFFLOAD_MIN_BYTES, type OffloadMode } from '../rpm/stream-hasher.js';
 import type { Verdict } from '../rpm/verdict.js';
 import { verifyFile } from '../rpm/verify-file.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
@@ -326,6 +327,8 @@ class TargetDownload {
       throw new AttemptFailure('ERR_WRITE_FAILED', 'body', 'fatal', `cannot create a temporary file in ${this.options.dest}: ${(err as Error).message}`);
     });
     this.partial.sources++;
+    // A big body is coming: boot the hash worker now, while the headers arrive.
+    if (this.options.offload !== false && (source.length ?? 0) >= OFFLOAD_MIN_BYTES) prewarmHashWorkers();
     const verifier = this.partial.verifier;
     const progress = this.progressReporter(mirror, source);
     const sink = this.partial.sink(temp, progress);

@@ -82,7 +82,7 @@ try {
     const line: string[] = [];
     for (const tool of tools) {
       clean();
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));
       const r = await tool.run();
       if (r.code !== 0) throw new Error(`${tool.label} failed: ${r.stderr}`);
       if (readFileSync(join(dest, name)).length !== size) throw new Error(`${tool.label} left a wrong file`);

@@ -9,26 +9,17 @@ import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
+import { cli, ROOT } from './helpers/cli.js';
 import { FaultMirror, faults } from './helpers/fault-mirror.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test/fixtures/packages');
 const A = 'rpmfetch-hello-1.0-1.noarch.rpm';
 const B = 'rpmfetch-tools-2.1-3.fc40.src.rpm';
 const bytesA = readFileSync(join(FIXTURES, A));
 const bytesB = readFileSync(join(FIXTURES, B));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 describe('rpmfetch get', () => {
   let m: FaultMirror;

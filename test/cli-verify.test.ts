@@ -6,21 +6,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { main } from '../src/cli/main.js';
+import { cli, ROOT } from './helpers/cli.js';
 import { writePackage } from './helpers/rpm-writer.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 describe('rpmfetch verify', () => {
   let dir = '';

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { download, DownloadError, type DownloadEvent, type DownloadOptions, type DownloadResult } from '../src/index.js';
 import { blackHole, FaultMirror, faults, refusedUrl, type Fault } from './helpers/fault-mirror.js';
@@ -416,5 +416,38 @@ describe('placement', () => {
     const result = await download(NAME, { ...FAST, mirrors: [`file://${empty}`, `file://${good}/`], dest });
     await assertGood(result, dest);
     assert.equal(result.attempts[0]?.code, 'ERR_NOT_FOUND');
+  });
+});
+
+describe('API edges', () => {
+  test('a listener that throws does not break the download', async () => {
+    const m = await mirror();
+    m.fault(PATH, faults.status(503));
+    const dest = await freshDir();
+    const result = await get(dest, [m.url], {
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    await assertGood(result, dest);
+  });
+
+  test('malformed options reject (never throw synchronously) before any request', async () => {
+    const m = await mirror();
+    const dest = await freshDir();
+    const bad = [
+      () => download(PATH, { mirrors: ['gopher://x/'], dest }),
+      () => download('../x.rpm', { mirrors: [m.url], dest }),
+      () => download(PATH, { mirrors: [m.url], dest, retries: -1 }),
+      () => download({ path: PATH, integrity: 'nonsense' }, { mirrors: [m.url], dest }),
+    ];
+    for (const call of bad) {
+      let promise: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        promise = call();
+      });
+      await assert.rejects(promise as Promise<unknown>, (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_OPTION');
+    }
+    assert.equal(m.log.length, 0);
   });
 });

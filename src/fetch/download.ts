@@ -142,11 +142,26 @@ function verifyOptionsFor(target: NormalizedTarget, options: ResolvedDownloadOpt
   return { ...target.expectations, fileName: requested.endsWith('.rpm') ? requested : false, offload: options.offload };
 }
 
-/** Downloads one target. Resolves with a verified file in place; rejects with {@link DownloadError}. */
-export function download(target: string | Target, options: DownloadOptions): Promise<DownloadResult> {
+/** Calls a listener without letting its exceptions into the download machinery. */
+export function safeEmitter(listener: ((event: DownloadEvent) => void) | undefined): (event: DownloadEvent) => void {
+  if (!listener) return () => {};
+  return (event) => {
+    try {
+      listener(event);
+    } catch (err) {
+      debugRetry('an onEvent listener threw on %s: %s', event.type, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/**
+ * Downloads one target. Resolves with a verified file in place; rejects with {@link DownloadError}
+ * (or {@link InvalidOptionError} for malformed options, before any request).
+ */
+export async function download(target: string | Target, options: DownloadOptions): Promise<DownloadResult> {
   const resolved = resolveDownloadOptions(options);
   const t = normalizeTarget(target);
-  return downloadTarget(t, resolved, { emit: options.onEvent ?? (() => {}) }, options.signal);
+  return downloadTarget(t, resolved, { emit: safeEmitter(options.onEvent) }, options.signal);
 }
 
 /** The per-target engine behind {@link download} and batches. */

@@ -1,5 +1,6 @@
 /** What a successful download returns. */
 import type { Attempt } from '../errors.js';
+import type { PackageIdentity } from '../rpm/nevra.js';
 import type { SignatureInfo } from '../rpm/signatures.js';
 import type { Verdict } from '../rpm/verdict.js';
 
@@ -18,15 +19,7 @@ export interface DownloadResult {
   /** Every attempt made, the successful one last (empty when cached). */
   readonly attempts: readonly Attempt[];
   /** Who the package says it is. */
-  readonly rpm: {
-    readonly name: string;
-    readonly epoch?: number;
-    readonly version: string;
-    readonly release: string;
-    readonly arch: string;
-    readonly source: boolean;
-    readonly nevra: string;
-  };
+  readonly rpm: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'source' | 'nevra'>;
   /** Digests computed while verifying, hex, keyed `range:algorithm` (see {@link Verdict.digests}). */
   readonly digests: Readonly<Record<string, string>>;
   /** Signatures found in the package. */

@@ -4,7 +4,7 @@
  */
 import { basename, posix } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
-import type { Expectations } from '../rpm/expectations.js';
+import { normalizeExpectations, type Expectations } from '../rpm/expectations.js';
 
 /** A package to download. */
 export interface Target extends Expectations {
@@ -59,6 +59,7 @@ export function normalizeTarget(input: string | Target): NormalizedTarget {
       throw new InvalidOptionError(`target path "${path}" must not contain empty, "." or ".." segments`);
     }
   }
+  normalizeExpectations(expectations); // a malformed checksum fails now, not after a long download
   const fileName = file ?? basename(posix.normalize(segments[segments.length - 1] ?? ''));
   assertFileName(fileName, file !== undefined ? 'target file' : `the last segment of "${path}"`);
   return { path, segments, fileName, expectations, ...(url && { url }) };

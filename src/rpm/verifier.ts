@@ -15,7 +15,7 @@ import { matchFileName, matchNevra, type PackageIdentity, readIdentity } from '.
 import { collectSignatures, type SignatureInfo } from './signatures.js';
 import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
 import { StreamHasher, type HashJob, type OffloadMode } from './stream-hasher.js';
-import type { Check, Verdict, VerdictError } from './verdict.js';
+import type { Check, Verdict } from './verdict.js';
 
 const debug = createDebug('rpmfetch:verify');
 
@@ -112,7 +112,6 @@ export class RpmVerifier extends Writable {
   private sigBytes: Buffer | undefined;
   private padBytes: Buffer = Buffer.alloc(0);
   private signature: Header | undefined;
-  private main: Header | undefined;
   private headerStart = 0;
   private payloadStart = 0;
   private expectedTotal: number | undefined;
@@ -304,7 +303,6 @@ export class RpmVerifier extends Writable {
 
   private onMainHeader(bytes: Buffer): void {
     const main = Header.parse(bytes, 'main');
-    this.main = main;
     this.payloadStart = this.headerStart + bytes.length;
     this.identityValue = readIdentity(main);
     this.items = collectDigestItems(this.signature as Header, main);

@@ -12,7 +12,16 @@ export type { PackageIdentity, Nevra } from './rpm/nevra.js';
 export { formatNevra, parseNevra } from './rpm/nevra.js';
 export type { SignatureInfo, SignatureStatus } from './rpm/signatures.js';
 export type { OffloadMode } from './rpm/stream-hasher.js';
-export { download, type DownloadOptions } from './fetch/download.js';
+export {
+  createDownloader,
+  download,
+  downloadAll,
+  type BatchItem,
+  type BatchResult,
+  type CallOptions,
+  type Downloader,
+} from './fetch/downloader.js';
+export type { BatchOptions, DownloaderOptions, DownloadOptions } from './fetch/options.js';
 export type { DownloadResult } from './fetch/result.js';
 export type { Target } from './fetch/target.js';
 export type { DownloadTimeouts } from './fetch/timeouts.js';
@@ -25,6 +34,7 @@ export type {
   RetryEvent,
   DoneEvent,
   FailedEvent,
+  BatchEvent,
 } from './fetch/events.js';
 export {
   RpmfetchError,

@@ -5,11 +5,14 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
-import { download, resolveDownloadOptions, type DownloadOptions } from '../fetch/download.js';
+import { createDownloader } from '../fetch/downloader.js';
+import type { DownloadEvent } from '../fetch/events.js';
+import { resolveOptions, type DownloaderOptions } from '../fetch/options.js';
 import type { DownloadResult } from '../fetch/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 import type { CliIo } from './io.js';
 import { readManifest } from './manifest.js';
+import { LineReporter, TtyProgress, type Reporter } from './progress.js';
 
 /** Flags of `rpmfetch get`, as commander hands them over. */
 export interface GetFlags {
@@ -20,6 +23,7 @@ export interface GetFlags {
   sha256?: string;
   integrity?: string;
   retries?: number;
+  concurrency?: number;
   connectTimeout?: number;
   responseTimeout?: number;
   stallTimeout?: number;
@@ -37,6 +41,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
 function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
@@ -47,8 +57,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Downloads options from flags; seconds become milliseconds here. */
-export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): DownloadOptions {
+/** Download options from flags; seconds become milliseconds here. */
+export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): DownloaderOptions {
   const ms = (s: number | undefined) => (s === undefined ? undefined : Math.round(s * 1000));
   const timeouts = Object.fromEntries(
     Object.entries({
@@ -66,6 +76,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     reuse: flags.reuse,
     signal,
     ...(flags.retries !== undefined && { retries: flags.retries }),
+    ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.allowInsecureRedirects && { allowInsecureRedirects: true }),
   };
 }
@@ -117,28 +128,25 @@ function errorJson(path: string, file: string, err: unknown): object {
 export async function runGet(paths: string[], flags: GetFlags, io: CliIo, signal: AbortSignal): Promise<number> {
   const targets = await targetsFromFlags(paths, flags);
   const options = downloadOptionsFromFlags(flags, signal);
-  const dest = resolveDownloadOptions(options).dest; // validates every option before the first byte
+  const dest = resolveOptions(options).dest; // validates every option before the first byte
   if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
   }
-  let failed = 0;
-  for (const target of targets) {
-    const file = join(dest, normalizeTarget(target).fileName);
-    try {
-      const r = await download(target, options);
-      if (flags.json) io.out(JSON.stringify(resultJson(target.path, r)));
-      else if (!flags.quiet) {
-        const retries = r.attempts.length > 1 ? `, ${r.attempts.length} attempts` : '';
-        io.err(`${r.cached ? 'cached' : 'ok'}  ${r.file}  ${r.rpm.nevra}  ${r.size} bytes from ${r.mirror}${retries}`);
-      }
-    } catch (err) {
-      if (err instanceof InvalidOptionError) throw err;
-      failed++;
-      if (flags.json) io.out(JSON.stringify(errorJson(target.path, file, err)));
-      io.err(`FAILED  ${target.path}: ${err instanceof RpmfetchError ? `${err.code} ` : ''}${err instanceof Error ? err.message : String(err)}`);
-    }
+  const reporter: Reporter = io.tty && !flags.quiet ? new TtyProgress(io.tty, targets.length) : new LineReporter((l) => io.err(l), flags.quiet === true);
+  const onEvent = (event: DownloadEvent): void => {
+    reporter.onEvent(event);
+    if (!flags.json) return;
+    if (event.type === 'done') io.out(JSON.stringify(resultJson(event.target, event.result)));
+    else if (event.type === 'failed') io.out(JSON.stringify(errorJson(event.target, join(dest, normalizeTarget(event.target).fileName), event.error)));
+  };
+  const downloader = createDownloader({ ...options, onEvent });
+  try {
+    const batch = await downloader.downloadAll(targets);
+    return batch.failed === 0 ? 0 : 1;
+  } finally {
+    reporter.finish();
+    downloader.close();
   }
-  return failed === 0 ? 0 : 1;
 }
 
 /** Registers `get` on the program. */
@@ -153,6 +161,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--sha256 <hex>', 'expected SHA-256 of the single target')
     .option('--integrity <sri>', 'expected SRI string (sha256-…, sha512-…) of the single target')
     .option('--retries <n>', 'extra attempts per mirror (default 2: three attempts each)', wholeNumber)
+    .option('--concurrency <n>', 'targets downloaded at once (default 4)', positive)
     .option('--connect-timeout <s>', 'seconds to connect (default 10)', seconds)
     .option('--response-timeout <s>', 'seconds from request to response headers (default 30)', seconds)
     .option('--stall-timeout <s>', 'seconds without a byte, or below --min-rate, before a body counts as stalled (default 30)', seconds)

@@ -62,6 +62,15 @@ export class AttemptSchedule {
     return { mirror: best, wait: Math.max(0, m.readyAt - now), attempt: m.attemptsMade + 1 };
   }
 
+  /** Mirrors that still have attempts for this target, with when their backoff ends. */
+  candidates(): Array<{ mirror: number; readyAt: number; attempt: number }> {
+    const out: Array<{ mirror: number; readyAt: number; attempt: number }> = [];
+    this.mirrors.forEach((m, mirror) => {
+      if (!m.done && m.attemptsLeft > 0) out.push({ mirror, readyAt: m.readyAt, attempt: m.attemptsMade + 1 });
+    });
+    return out;
+  }
+
   /** Counts an attempt on `mirror` as started. */
   begin(mirror: number): void {
     const m = this.mirrors[mirror] as MirrorState;

@@ -21,6 +21,8 @@ export interface StartedEvent {
   readonly attempt: number;
   /** Bytes already held (a resume asks for the rest). */
   readonly offset: number;
+  /** A hedged request: the first mirror asked has not answered yet, and this one is asked as well. */
+  readonly hedge?: boolean;
 }
 
 /** Bytes arrived (at most a few times per second per target). */
@@ -62,4 +64,22 @@ export interface FailedEvent {
   readonly error: DownloadError;
 }
 
-export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent;
+/** Running totals of a batch, after every finished target and a few times per second. */
+export interface BatchEvent {
+  readonly type: 'batch';
+  /** Targets in the batch. */
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly inFlight: number;
+  /** Bytes received so far (finished and in-flight targets). */
+  readonly bytes: number;
+  /** Sum of the sizes known so far (targets whose size is not yet known are not counted). */
+  readonly bytesKnown: number;
+  /** Bytes per second over the last seconds. */
+  readonly rate: number;
+  /** Milliseconds since the batch started. */
+  readonly elapsed: number;
+}
+
+export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent;

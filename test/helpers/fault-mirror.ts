@@ -40,6 +40,11 @@ export class FaultMirror {
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   url = '';
+  /** TCP connections accepted so far. */
+  connections = 0;
+  /** Requests being answered right now, and the most seen at once. */
+  active = 0;
+  maxActive = 0;
 
   /** Faults for a path (or '*' for all), applied to successive requests; afterwards it serves normally. */
   fault(path: string, ...faults: Fault[]): this {
@@ -53,17 +58,29 @@ export class FaultMirror {
     return this;
   }
 
-  async start(): Promise<this> {
+  /** Listens on `port` (default: a free one; pass the old port to come back after {@link stop}). */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 2000;
+    this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (s) => {
+      this.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.server.listen(0, '127.0.0.1');
+    this.server.listen(port, '127.0.0.1');
     await once(this.server, 'listening');
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /** Stops listening and drops every connection (a dead mirror); {@link start} with the port revives it. */
+  async stop(): Promise<void> {
+    await this.close();
   }
 
   requestsFor(path: string): LoggedRequest[] {
@@ -76,6 +93,9 @@ export class FaultMirror {
     this.counts.set(path, count);
     const entry: LoggedRequest = { path, range: req.headers.range };
     this.log.push(entry);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    res.once('close', () => this.active--);
     const originalWriteHead = res.writeHead.bind(res);
     res.writeHead = ((status: number, ...rest: unknown[]) => {
       entry.status = status;
@@ -152,8 +172,8 @@ export const faults = {
     const piece = Math.max(1, Math.floor(bytesPerSecond / 20));
     void (async () => {
       for (let at = 0; at < b.length && !ctx.res.destroyed; at += piece) {
+        if (at > 0) await sleep(50);
         ctx.res.write(b.subarray(at, at + piece));
-        await sleep(50);
       }
       ctx.res.end();
     })();

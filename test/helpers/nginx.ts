@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +42,8 @@ async function waitForPort(port: number, deadline: number): Promise<void> {
   throw new Error(`nginx did not listen on ${port}`);
 }
 
-/** Starts nginx serving `root` on a free loopback port (or `port`). */
-export async function startNginx(root: string, port?: number): Promise<Nginx> {
+/** Starts nginx serving `root` on a free loopback port (or `port`); `extra` goes into the server block. */
+export async function startNginx(root: string, port?: number, extra = ''): Promise<Nginx> {
   if (!NGINX) throw new Error('nginx is not installed');
   const prefix = await mkdtemp(join(tmpdir(), 'rpmfetch-nginx-'));
   await mkdir(join(prefix, 'logs'), { recursive: true });
@@ -66,7 +66,7 @@ http {
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
   types { application/x-rpm rpm; }
-  server { listen 127.0.0.1:${listen}; root ${root}; }
+  server { listen 127.0.0.1:${listen}; root ${root}; ${extra} }
 }
 `,
   );
@@ -81,6 +81,7 @@ http {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
+      await rm(prefix, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,152 @@
+/**
+ * Options of downloads and batches, their defaults (DESIGN.md's defaults table) and validation.
+ */
+import { resolve } from 'node:path';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import createDebug from 'debug';
+import { InvalidOptionError } from '../errors.js';
+import type { OffloadMode } from '../rpm/stream-hasher.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { DownloadEvent } from './events.js';
+import { normalizeMirrors, type Mirror } from './mirror.js';
+import { resolveTimeouts, type DownloadTimeouts, type ResolvedTimeouts } from './timeouts.js';
+
+const debug = createDebug('rpmfetch:retry');
+
+/** Options of {@link download} (and of every download of a Downloader). */
+export interface DownloadOptions {
+  /** Mirror base URLs in order of preference: `http://`, `https://` or `file://`. */
+  mirrors: ReadonlyArray<string | URL>;
+  /** Destination directory (created if missing). Default: the current directory. */
+  dest?: string;
+  /** Extra attempts per mirror after the first (each mirror gets `retries + 1`). Default 2. */
+  retries?: number;
+  /** Time limits in milliseconds; see {@link DownloadTimeouts}. */
+  timeouts?: DownloadTimeouts;
+  /** Backoff between attempts on one mirror, in ms: `{ min: 500, max: 10000 }` by default. */
+  backoff?: Partial<BackoffOptions>;
+  /**
+   * Longest Retry-After (ms) honoured by waiting; a mirror asking for longer is given up for the
+   * target. Default 60 000.
+   */
+  maxRetryAfter?: number;
+  /**
+   * Hedged requests: when the chosen mirror has sent no response headers after this many ms (or four
+   * times its usual time to headers, if longer), the next mirror is asked as well and the first good
+   * answer wins. `true` (default) means 2000 ms; `false` turns hedging off.
+   */
+  hedge?: boolean | number;
+  /** Redirects followed per request. Default 5. */
+  maxRedirects?: number;
+  /** Follow redirects from https to http. Default false. */
+  allowInsecureRedirects?: boolean;
+  /** Use an existing destination file when it verifies against the target. Default true. */
+  reuse?: boolean;
+  /** Stops the download; it rejects with `ERR_ABORTED` and leaves no temporary file. */
+  signal?: AbortSignal;
+  /** Receives progress and retry events. Exceptions it throws are logged and ignored. */
+  onEvent?: (event: DownloadEvent) => void;
+  /** User-Agent header. Default `rpmfetch/<version>`. */
+  userAgent?: string;
+  /** Hash on worker threads; see `VerifyOptions.offload`. */
+  offload?: OffloadMode;
+}
+
+/** Options of batches and Downloaders, on top of {@link DownloadOptions}. */
+export interface BatchOptions {
+  /** Targets downloaded at once. Default 4. */
+  concurrency?: number;
+  /** Requests in flight per mirror (keep-alive connections are reused across targets). Default 4. */
+  connectionsPerMirror?: number;
+  /** Stop the rest of a batch at its first failed target. Default false. */
+  failFast?: boolean;
+  /** Order healthy mirrors by observed success and throughput instead of your order. Default false. */
+  adaptive?: boolean;
+  /** Consecutive failures (no success between) that put a mirror in cooldown. Default 3. */
+  cooldownAfter?: number;
+  /** First cooldown in ms; it doubles while the mirror keeps failing. Default 30 000. */
+  cooldown?: number;
+}
+
+/** Options of {@link createDownloader}: everything a download and a batch take. */
+export interface DownloaderOptions extends DownloadOptions, BatchOptions {}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  readonly mirrors: readonly Mirror[];
+  readonly dest: string;
+  readonly attemptsPerMirror: number;
+  readonly timeouts: ResolvedTimeouts;
+  readonly backoff: BackoffOptions;
+  readonly maxRetryAfter: number;
+  /** Hedge delay in ms, or undefined when hedging is off. */
+  readonly hedgeDelay: number | undefined;
+  readonly maxRedirects: number;
+  readonly allowInsecureRedirects: boolean;
+  readonly reuse: boolean;
+  readonly userAgent: string;
+  readonly offload: OffloadMode;
+  readonly concurrency: number;
+  readonly connectionsPerMirror: number;
+  readonly failFast: boolean;
+  readonly adaptive: boolean;
+  readonly cooldownAfter: number;
+  readonly cooldown: number;
+}
+
+export const USER_AGENT = 'rpmfetch/0.1';
+export const DEFAULT_HEDGE_DELAY = 2000;
+
+function count(value: number | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new InvalidOptionError(`${name} must be an integer of at least ${min}, got ${value}`);
+  return value;
+}
+
+/** Validates options and applies defaults; throws {@link InvalidOptionError}. */
+export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
+  if (!o || !Array.isArray(o.mirrors)) throw new InvalidOptionError('mirrors must be an array of base URLs');
+  const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
+  if (!(backoff.min >= 0 && backoff.max >= backoff.min)) throw new InvalidOptionError('backoff needs 0 <= min <= max');
+  const hedge = o.hedge ?? true;
+  if (typeof hedge === 'number' && !(hedge > 0)) throw new InvalidOptionError(`hedge must be true, false or a positive delay in ms, got ${hedge}`);
+  return {
+    mirrors: normalizeMirrors(o.mirrors),
+    dest: resolve(o.dest ?? '.'),
+    attemptsPerMirror: count(o.retries, 'retries', 2) + 1,
+    timeouts: resolveTimeouts(o.timeouts),
+    backoff,
+    maxRetryAfter: count(o.maxRetryAfter, 'maxRetryAfter', 60_000),
+    hedgeDelay: hedge === false ? undefined : hedge === true ? DEFAULT_HEDGE_DELAY : hedge,
+    maxRedirects: count(o.maxRedirects, 'maxRedirects', 5),
+    allowInsecureRedirects: o.allowInsecureRedirects ?? false,
+    reuse: o.reuse ?? true,
+    userAgent: o.userAgent ?? USER_AGENT,
+    offload: o.offload ?? 'auto',
+    concurrency: count(o.concurrency, 'concurrency', 4, 1),
+    connectionsPerMirror: count(o.connectionsPerMirror, 'connectionsPerMirror', 4, 1),
+    failFast: o.failFast ?? false,
+    adaptive: o.adaptive ?? false,
+    cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
+    cooldown: count(o.cooldown, 'cooldown', 30_000),
+  };
+}
+
+/** Calls a listener without letting its exceptions into the download machinery. */
+export function safeEmitter(listener: ((event: DownloadEvent) => void) | undefined): (event: DownloadEvent) => void {
+  if (!listener) return () => {};
+  return (event) => {
+    try {
+      listener(event);
+    } catch (err) {
+      debug('an onEvent listener threw on %s: %s', event.type, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/** Keep-alive agents shared by the downloads of one Downloader. */
+export interface Agents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}

@@ -232,3 +232,32 @@ describe('shared mirror health', () => {
     await assertAllGood(dest, files);
   });
 });
+
+describe('process lifetime', () => {
+  test('a script that ran a batch exits by itself (idle hash workers and connections hold nothing)', async () => {
+    const { spawn } = await import('node:child_process');
+    const files = packages(3);
+    const m = await mirror(files);
+    const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-batch-'));
+    const script = `
+      import { downloadAll } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const r = await downloadAll(${JSON.stringify([...files.keys()])}, { mirrors: [${JSON.stringify(m.url)}], dest: ${JSON.stringify(dest)}, offload: true });
+      console.log(r.succeeded); for (const i of r.items) if (!i.ok) console.error(i.error.message);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(null);
+      }, 15_000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, 'exited on its own');
+    assert.equal(out.trim(), '3');
+  });
+});

@@ -29,11 +29,16 @@ export class PartialFile {
     return this.verifierValue;
   }
 
-  /** Opens the temporary file if there is none yet. */
+  /** Opens the temporary file if there is none yet (creating the directory when it is missing). */
   async open(): Promise<TempFile> {
     if (!this.temp) {
-      await mkdir(this.dir, { recursive: true });
-      this.temp = await TempFile.create(this.dir, this.name);
+      try {
+        this.temp = await TempFile.create(this.dir, this.name);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+        await mkdir(this.dir, { recursive: true });
+        this.temp = await TempFile.create(this.dir, this.name);
+      }
     }
     return this.temp;
   }
@@ -70,6 +75,14 @@ export class PartialFile {
  * ten times the kernel time of one 512 KiB pwrite (measured: 3.1 s against 0.3 s of system time per
  * GiB), and one verifier write per batch instead of per chunk saves the stream machinery as well.
  */
+/** Scratch buffers of finished sinks, reused by the next (a batch opens one sink per package). */
+const spareScratch: Buffer[] = [];
+
+function takeScratch(length: number): Buffer {
+  const i = spareScratch.findIndex((b) => b.length >= length);
+  return i >= 0 ? (spareScratch.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafe(Math.max(length, 1024 * 1024));
+}
+
 export class PackageSink extends Writable {
   /** Bytes given to the verifier / written to the file by this sink. */
   fed = 0;
@@ -93,7 +106,10 @@ export class PackageSink extends Writable {
     } else {
       const length = chunks.reduce((n, c) => n + c.chunk.length, 0);
       // Reused only after both consumers are done with it: the callback below waits for them.
-      if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 1024 * 1024));
+      if (this.scratch.length < length) {
+        this.giveBackScratch();
+        this.scratch = takeScratch(length);
+      }
       let at = 0;
       for (const c of chunks) at += c.chunk.copy(this.scratch, at);
       data = this.scratch.subarray(0, length);
@@ -115,5 +131,21 @@ export class PackageSink extends Writable {
   /** Resolves when the last write has finished, successfully or not. */
   async settled(): Promise<void> {
     await this.inflight.catch(() => {});
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.giveBackScratch();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A write may still use the scratch buffer: give it back only once that write is done.
+    this.inflight.finally(() => this.giveBackScratch()).catch(() => {});
+    callback(error);
+  }
+
+  private giveBackScratch(): void {
+    if (this.scratch.length > 0 && spareScratch.length < 8) spareScratch.push(this.scratch);
+    this.scratch = Buffer.alloc(0);
   }
 }

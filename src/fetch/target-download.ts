@@ -78,7 +78,7 @@ export async function downloadTarget(target: NormalizedTarget, context: TargetCo
   const { options } = context;
   const destination = join(options.dest, target.fileName);
   const verifyOptions = verifyOptionsFor(target, options);
-  const before = await stat(destination).catch(() => undefined);
+  const before = options.reuse ? await stat(destination).catch(() => undefined) : undefined;
   let stale = false;
   if (options.reuse && before?.isFile()) {
     const existing = await verifyFile(destination, verifyOptions).catch(() => undefined);

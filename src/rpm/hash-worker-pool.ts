@@ -66,8 +66,8 @@ class HashWorker {
   dead = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'rpmfetch-hash' });
-    this.worker.unref();
+    // No inherited execArgv: `--input-type=module` (or a loader) would make the CommonJS source fail.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'rpmfetch-hash', execArgv: [] });
     this.worker.on('message', (m: WorkerMessage) => {
       const s = this.sessions.get(m.sid);
       if (!s) return;
@@ -87,6 +87,8 @@ class HashWorker {
     };
     this.worker.on('error', die);
     this.worker.on('exit', (code) => die(new Error(`exited with code ${code}`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
 
   get load(): number {
@@ -150,9 +152,28 @@ export function prewarmHashWorkers(): void {
   if (workerSlots() > 0 && !workers.some((w) => !w.dead)) workers.push(new HashWorker());
 }
 
-/** Bytes a session may have queued in a worker before the producer has to wait. */
+/** True while a hashing worker is up: handing it a stream then costs two messages, not a boot. */
+export function hashWorkersRunning(): boolean {
+  return workers.some((w) => !w.dead);
+}
+
+/** Batches a session may have queued in a worker before the producer has to wait. */
 const MAX_IN_FLIGHT = 4;
 const BATCH_SIZE = 1024 * 1024;
+/**
+ * Batch buffers handed back by the workers, shared by every session: a batch of small packages would
+ * otherwise allocate a fresh megabyte per package and keep the garbage collector busy.
+ */
+const spareBatches: ArrayBuffer[] = [];
+const MAX_SPARE_BATCHES = 16;
+
+function takeBatch(): ArrayBuffer {
+  return spareBatches.pop() ?? new ArrayBuffer(BATCH_SIZE);
+}
+
+function returnBatch(buf: ArrayBuffer): void {
+  if (buf.byteLength === BATCH_SIZE && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(buf);
+}
 
 /**
  * One stream's jobs on one worker. Bytes are copied into 1 MiB batches that are transferred (not cloned)
@@ -164,7 +185,6 @@ export class WorkerHashSession {
   private batch: Uint8Array | undefined;
   private batchOffset = 0;
   private batchLength = 0;
-  private readonly spare: ArrayBuffer[] = [];
   private inFlight = 0;
   private drainWaiters: Array<() => void> = [];
   private failure: Error | undefined;
@@ -180,7 +200,7 @@ export class WorkerHashSession {
     this.worker.open(this.sid, jobs, {
       ack: (buf) => {
         this.inFlight--;
-        if (this.spare.length < MAX_IN_FLIGHT) this.spare.push(buf);
+        returnBatch(buf);
         this.wake();
       },
       digests: (entries) => this.settle.resolve(new Map(entries)),
@@ -215,7 +235,7 @@ export class WorkerHashSession {
     let pos = 0;
     while (pos < bytes.length) {
       if (!this.batch) {
-        this.batch = new Uint8Array(this.spare.pop() ?? new ArrayBuffer(BATCH_SIZE));
+        this.batch = new Uint8Array(takeBatch());
         this.batchOffset = offset + pos;
         this.batchLength = 0;
       }
@@ -246,6 +266,7 @@ export class WorkerHashSession {
   /** Drops the session; its digests will never be asked for. */
   close(): void {
     this.worker.close(this.sid);
+    if (this.batch) returnBatch(this.batch.buffer as ArrayBuffer);
     this.batch = undefined;
     this.wake();
   }

@@ -4,7 +4,7 @@
  * long enough to repay the copy.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { WorkerHashSession, workerSlots, type WorkerHashJob } from './hash-worker-pool.js';
+import { hashWorkersRunning, WorkerHashSession, workerSlots, type WorkerHashJob } from './hash-worker-pool.js';
 
 /** A digest to compute: `algorithm` over every byte from absolute offset `start` to the end. */
 export interface HashJob {
@@ -15,12 +15,15 @@ export interface HashJob {
 
 /**
  * Whether to hash on worker threads: `auto` does so for packages of 8 MiB and more when the machine
- * has a spare core; `true` always (tests), `false` never.
+ * has a spare core (256 KiB and more once a worker is up, as in a batch); `true` always (tests),
+ * `false` never.
  */
 export type OffloadMode = 'auto' | boolean;
 
 /** Below this many bytes a worker's start-up and the copy cost more than they save. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
+/** With a worker already up (a batch), only the copy and two messages are left to repay. */
+export const WARM_OFFLOAD_MIN_BYTES = 256 * 1024;
 
 /**
  * Nanoseconds per byte on one core, measured with Node 20 / OpenSSL 3 on the project's 2-core test
@@ -42,6 +45,12 @@ const COST: Record<string, number> = {
  * to workers costs about 0.35 ns; receiving over HTTP (parser, streams, garbage) about 1.0 ns.
  */
 export const MAIN_THREAD_OVERHEAD = { file: 0.35, network: 1.0 } as const;
+/**
+ * What a download costs the main thread once per package, whatever its size (request, temporary file,
+ * rename, verdict): about 2 ms here. Spread over a small package it outweighs the hashing, so in a
+ * batch of small packages every hash goes to the worker.
+ */
+export const PER_PACKAGE_MAIN_THREAD_NS = 2_000_000;
 
 /**
  * Splits jobs between the main thread (lane 0) and `lanes - 1` workers, largest first onto the least
@@ -70,8 +79,10 @@ export class StreamHasher {
    * workers are worth it. `mainThreadOverhead` is what else the main thread does per byte.
    */
   constructor(jobs: readonly HashJob[], expectedBytes: number, offload: OffloadMode, mainThreadOverhead?: number) {
-    const useWorkers = offload === true || (offload === 'auto' && expectedBytes >= OFFLOAD_MIN_BYTES && workerSlots() > 0);
-    const lanes = useWorkers ? planLanes(jobs, 1 + Math.max(1, workerSlots()), mainThreadOverhead) : [[...jobs]];
+    const threshold = hashWorkersRunning() ? WARM_OFFLOAD_MIN_BYTES : OFFLOAD_MIN_BYTES;
+    const useWorkers = offload === true || (offload === 'auto' && expectedBytes >= threshold && workerSlots() > 0);
+    const overhead = mainThreadOverhead === undefined ? undefined : mainThreadOverhead + PER_PACKAGE_MAIN_THREAD_NS / Math.max(1, expectedBytes);
+    const lanes = useWorkers ? planLanes(jobs, 1 + Math.max(1, workerSlots()), overhead) : [[...jobs]];
     this.inline = (lanes[0] ?? []).map((j) => ({ key: j.key, start: j.start, hash: createHash(j.algorithm) }));
     this.sessions = lanes
       .slice(1)

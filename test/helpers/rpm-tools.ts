@@ -106,7 +106,7 @@ export async function rpmbuild(dir: string, spec: BuildSpec): Promise<Built> {
       '--define', `_rpmdir ${dir}`,
       '--define', `_srcrpmdir ${dir}`,
       '--define', '_build_id_links none',
-      '--define', '_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm',
+      '--define', '_rpmfilename %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm',
       '--define', `_binary_payload ${payloadMacro}`,
       '--define', `_source_payload ${payloadMacro}`,
       '--quiet',

@@ -38,6 +38,14 @@ export type ErrorCode =
   | 'ERR_SIGMD5_MISMATCH'
   /** The package inside is not the one the caller's NEVRA or the file name says. */
   | 'ERR_NEVRA_MISMATCH'
+  /** With keys given: a signature in the package does not verify, is malformed, or its key is not valid for it. */
+  | 'ERR_SIGNATURE_BAD'
+  /** With keys given: the package is signed, but by none of them. */
+  | 'ERR_SIGNATURE_NOKEY'
+  /** With keys given: the package carries no signature at all. */
+  | 'ERR_UNSIGNED'
+  /** With keys given: signed by one of them, with an algorithm that cannot be checked (and no other valid signature). */
+  | 'ERR_SIGNATURE_UNSUPPORTED'
   /** An option passed to rpmfetch is malformed (a bad SRI string, an unknown checksum type, ...). */
   | 'ERR_INVALID_OPTION'
   /** A local file could not be opened or read. */

@@ -10,7 +10,9 @@ export type { Check, CheckStatus, Verdict, VerdictError } from './rpm/verdict.js
 export type { Expectations } from './rpm/expectations.js';
 export type { PackageIdentity, Nevra } from './rpm/nevra.js';
 export { formatNevra, parseNevra } from './rpm/nevra.js';
-export type { SignatureInfo, SignatureStatus } from './rpm/signatures.js';
+export type { SignatureInfo } from './rpm/signatures.js';
+export type { SignatureStatus } from './rpm/signature-check.js';
+export { Keyring } from './rpm/keyring.js';
 export type { OffloadMode } from './rpm/stream-hasher.js';
 export {
   createDownloader,

@@ -54,7 +54,8 @@ export function verdictText(file: string, v: Verdict): string {
     lines.push(`    ${c.label}: ${c.status}${detail(c)}`);
   }
   for (const s of v.signatures) {
-    lines.push(`    ${s.label}: NOT JUDGED (${s.error ?? 'reported only; no keys given'})`);
+    if (s.status === 'SKIPPED') lines.push(`    ${s.label}: NOT JUDGED (${s.error ?? 'reported only; no keys given'})`);
+    else lines.push(`    ${s.label}: ${s.status}${s.error ? ` (${s.error})` : s.verifiedBy ? ` (key ${s.verifiedBy})` : ''}`);
   }
   lines.push(summaryLine(file, v));
   return lines.join('\n');

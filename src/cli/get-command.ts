@@ -11,6 +11,7 @@ import { resolveOptions, type DownloaderOptions } from '../fetch/options.js';
 import type { DownloadResult } from '../fetch/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 import type { CliIo } from './io.js';
+import { Keyring } from '../rpm/keyring.js';
 import { readManifest } from './manifest.js';
 import { LineReporter, TtyProgress, type Reporter } from './progress.js';
 
@@ -33,6 +34,7 @@ export interface GetFlags {
   allowInsecureRedirects?: boolean;
   json?: boolean;
   quiet?: boolean;
+  key: string[];
 }
 
 function seconds(value: string): number {
@@ -128,6 +130,7 @@ function errorJson(path: string, file: string, err: unknown): object {
 export async function runGet(paths: string[], flags: GetFlags, io: CliIo, signal: AbortSignal): Promise<number> {
   const targets = await targetsFromFlags(paths, flags);
   const options = downloadOptionsFromFlags(flags, signal);
+  if (flags.key.length > 0) options.keys = await Keyring.load(flags.key);
   const dest = resolveOptions(options).dest; // validates every option before the first byte
   if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
@@ -169,6 +172,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--total-timeout <s>', 'seconds for a whole target, every attempt included (default none)', seconds)
     .option('--no-reuse', 'download even when a verified file is already in --dest')
     .option('--allow-insecure-redirects', 'follow redirects from https to http')
+    .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
     .option('--json', 'print one JSON object per target on stdout')
     .option('--quiet', 'print nothing but failures')
     .action(async (paths: string[], flags: GetFlags) => {

@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { RpmfetchError } from '../errors.js';
+import { Keyring } from '../rpm/keyring.js';
 import { verifyFile } from '../rpm/verify-file.js';
 import { unreadableJson, verdictJson, verdictText } from './format-verdict.js';
 import type { CliIo } from './io.js';
@@ -10,14 +11,20 @@ import type { CliIo } from './io.js';
 interface VerifyFlags {
   json?: boolean;
   nameCheck: boolean;
+  key: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Verifies each file in turn; one unreadable or bad file does not stop the others. */
 export async function runVerify(files: string[], flags: VerifyFlags, io: CliIo): Promise<number> {
+  const keys = flags.key.length > 0 ? await Keyring.load(flags.key) : undefined;
   let failed = 0;
   for (const file of files) {
     try {
-      const verdict = await verifyFile(file, flags.nameCheck ? {} : { fileName: false });
+      const verdict = await verifyFile(file, { ...(flags.nameCheck ? {} : { fileName: false }), ...(keys && { keys }) });
       if (!verdict.ok) failed++;
       if (flags.json) io.out(JSON.stringify(verdictJson(file, verdict)));
       else io.err(verdictText(file, verdict));
@@ -40,6 +47,7 @@ export function verifyCommand(io: CliIo, done: (code: number) => void): Command 
   return new Command('verify')
     .description('verify local .rpm/.src.rpm files: structure, every digest, size, and file name against the header')
     .argument('<file...>', 'package files to verify')
+    .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
     .option('--json', 'print one JSON object per file on stdout')
     .option('--no-name-check', "do not require the file name to be the package's N-V-R.A.rpm (or N-V-R.src.rpm)")
     .action(async (files: string[], flags: VerifyFlags) => {

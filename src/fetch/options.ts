@@ -6,6 +6,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import createDebug from 'debug';
 import { InvalidOptionError } from '../errors.js';
+import type { Keyring } from '../rpm/keyring.js';
 import type { OffloadMode } from '../rpm/stream-hasher.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { DownloadEvent } from './events.js';
@@ -51,6 +52,11 @@ export interface DownloadOptions {
   userAgent?: string;
   /** Hash on worker threads; see `VerifyOptions.offload`. */
   offload?: OffloadMode;
+  /**
+   * Trusted public keys ({@link Keyring.load}). With keys, every package must carry at least one valid
+   * signature by one of them and no bad one (`ERR_SIGNATURE_BAD`, `ERR_SIGNATURE_NOKEY`, `ERR_UNSIGNED`).
+   */
+  keys?: Keyring;
 }
 
 /** Options of batches and Downloaders, on top of {@link DownloadOptions}. */
@@ -93,6 +99,7 @@ export interface ResolvedOptions {
   readonly adaptive: boolean;
   readonly cooldownAfter: number;
   readonly cooldown: number;
+  readonly keys: Keyring | undefined;
 }
 
 export const USER_AGENT = 'rpmfetch/0.1';
@@ -130,6 +137,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     adaptive: o.adaptive ?? false,
     cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
     cooldown: count(o.cooldown, 'cooldown', 30_000),
+    keys: o.keys,
   };
 }
 

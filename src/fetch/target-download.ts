@@ -67,7 +67,12 @@ function resultOf(file: string, url: string, mirror: string, cached: boolean, at
 /** The verifier options for a target: its expectations, and its requested name when that is an RPM name. */
 function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
   const requested = target.segments[target.segments.length - 1] ?? '';
-  return { ...target.expectations, fileName: requested.endsWith('.rpm') ? requested : false, offload: options.offload };
+  return {
+    ...target.expectations,
+    fileName: requested.endsWith('.rpm') ? requested : false,
+    offload: options.offload,
+    ...(options.keys && { keys: options.keys }),
+  };
 }
 
 /**

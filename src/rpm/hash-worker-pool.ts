@@ -21,7 +21,11 @@ const { createHash } = require('node:crypto');
 const sessions = new Map();
 parentPort.on('message', (m) => {
   if (m.op === 'open') {
-    sessions.set(m.sid, m.jobs.map((j) => ({ key: j.key, start: j.start, hash: createHash(j.algorithm) })));
+    sessions.set(m.sid, m.jobs.map((j) => {
+      const hash = createHash(j.algorithm);
+      if (j.prefix) hash.update(j.prefix);
+      return { key: j.key, start: j.start, suffix: j.suffix, hash };
+    }));
   } else if (m.op === 'data') {
     const jobs = sessions.get(m.sid);
     if (jobs) {
@@ -36,18 +40,26 @@ parentPort.on('message', (m) => {
   } else if (m.op === 'end') {
     const jobs = sessions.get(m.sid) || [];
     sessions.delete(m.sid);
-    parentPort.postMessage({ op: 'digests', sid: m.sid, digests: jobs.map((j) => [j.key, j.hash.digest('hex')]) });
+    parentPort.postMessage({ op: 'digests', sid: m.sid, digests: jobs.map((j) => {
+      if (j.suffix) j.hash.update(j.suffix);
+      return [j.key, j.hash.digest('hex')];
+    }) });
   } else if (m.op === 'close') {
     sessions.delete(m.sid);
   }
 });
 `;
 
-/** A job a worker runs: hash every byte from absolute offset `start` on with `algorithm`. */
+/**
+ * A job a worker runs: hash `prefix`, every byte from absolute offset `start` on, then `suffix`, with
+ * `algorithm` (the prefix and suffix are how OpenPGP signatures hash their salt and trailer).
+ */
 export interface WorkerHashJob {
   readonly key: string;
   readonly algorithm: string;
   readonly start: number;
+  readonly prefix?: Uint8Array;
+  readonly suffix?: Uint8Array;
 }
 
 interface SessionHandlers {

@@ -18,8 +18,17 @@ export interface SignaturePacketInfo {
   readonly fingerprint?: string;
   /** Creation time, when present. */
   readonly created?: Date;
-  /** The hashed part of the packet, which the signature covers after the data (v4/v6 trailer input). */
-  readonly hashedLength: number;
+  /** Bytes hashed before the data: the salt of a v6 signature; empty otherwise. */
+  readonly prefix: Uint8Array;
+  /**
+   * Bytes hashed after the data: v3 `type ‖ ctime`; v4/v6 the hashed part of the packet followed by
+   * `version ‖ 0xFF ‖ length32` (RFC 4880 §5.2.4, RFC 9580 §5.2.4).
+   */
+  readonly suffix: Uint8Array;
+  /** The left 16 bits of the signed hash, which a correct digest must start with. */
+  readonly left16: Uint8Array;
+  /** A v3 signature's MPIs as raw bytes (OpenPGP.js cannot read v3 packets; we verify v3 RSA ourselves). */
+  readonly mpis: readonly Uint8Array[];
 }
 
 /** OpenPGP public-key algorithm names (RFC 9580 §9.1, plus rpm's post-quantum composites). */
@@ -63,6 +72,24 @@ class PacketReader {
     this.pos += n;
     return out;
   }
+}
+
+function readMpis(r: PacketReader): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  while (r.pos < r.buf.length) {
+    const bits = r.u16();
+    out.push(r.bytes(Math.ceil(bits / 8)));
+  }
+  return out;
+}
+
+function trailer(version: number, hashed: Uint8Array): Uint8Array {
+  const out = Buffer.alloc(hashed.length + 6);
+  out.set(hashed, 0);
+  out[hashed.length] = version;
+  out[hashed.length + 1] = 0xff;
+  out.writeUInt32BE(hashed.length, hashed.length + 2);
+  return out;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -123,17 +150,20 @@ function readSubpackets(area: Uint8Array, into: Subpackets, hashed: boolean): vo
 
 /** Parses one binary OpenPGP signature packet. Throws a plain Error describing what is malformed. */
 export function parseSignaturePacket(packet: Uint8Array): SignaturePacketInfo {
-  const r = new PacketReader(signatureBody(packet));
+  const body = signatureBody(packet);
+  const r = new PacketReader(body);
   const version = r.u8();
   if (version === 3) {
     if (r.u8() !== 5) throw new Error('v3 signature: hashed length must be 5');
-    const signatureType = r.u8();
-    const created = new Date(r.u32() * 1000);
+    const suffix = r.bytes(5);
+    const signatureType = suffix[0] as number;
+    const created = new Date(Buffer.from(suffix).readUInt32BE(1) * 1000);
     const keyId = hex(r.bytes(8));
     const publicKeyAlgorithm = r.u8();
     const hashAlgorithm = r.u8();
-    r.bytes(2);
-    return { version, signatureType, publicKeyAlgorithm, hashAlgorithm, keyId, created, hashedLength: 5 };
+    const left16 = r.bytes(2);
+    const mpis = readMpis(r);
+    return { version, signatureType, publicKeyAlgorithm, hashAlgorithm, keyId, created, prefix: new Uint8Array(0), suffix, left16, mpis };
   }
   if (version !== 4 && version !== 6) throw new Error(`unsupported signature packet version ${version}`);
   const signatureType = r.u8();
@@ -142,10 +172,13 @@ export function parseSignaturePacket(packet: Uint8Array): SignaturePacketInfo {
   const sub: Subpackets = {};
   const hashedLength = version === 6 ? r.u32() : r.u16();
   readSubpackets(r.bytes(hashedLength), sub, true);
+  const hashedPart = body.subarray(0, r.pos);
   const unhashedLength = version === 6 ? r.u32() : r.u16();
   readSubpackets(r.bytes(unhashedLength), sub, false);
-  r.bytes(2);
-  if (version === 6) r.bytes(r.u8());
+  const left16 = r.bytes(2);
+  const prefix = version === 6 ? r.bytes(r.u8()) : new Uint8Array(0);
+  // v4/v6 signatures are verified by OpenPGP.js, which reads their values itself.
+  const mpis: Uint8Array[] = [];
   // A v4 key ID is the low 64 bits of its fingerprint; a v6 key ID the high 64 bits.
   const keyId =
     sub.keyId ?? (sub.fingerprint ? (version === 6 ? sub.fingerprint.slice(0, 16) : sub.fingerprint.slice(-16)) : undefined);
@@ -154,7 +187,10 @@ export function parseSignaturePacket(packet: Uint8Array): SignaturePacketInfo {
     signatureType,
     publicKeyAlgorithm,
     hashAlgorithm,
-    hashedLength,
+    prefix,
+    suffix: trailer(version, hashedPart),
+    left16,
+    mpis,
     ...(keyId !== undefined && { keyId }),
     ...(sub.fingerprint !== undefined && { fingerprint: sub.fingerprint }),
     ...(sub.created !== undefined && { created: sub.created }),

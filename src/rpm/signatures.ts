@@ -4,14 +4,12 @@
  * 278) and legacy header+payload ones (PGP 1002, GPG 1005).
  */
 import type { Header } from './header.js';
-import { hashAlgorithmName, parseSignaturePacket, publicKeyAlgorithmName } from './openpgp-packet.js';
+import { hashAlgorithmName, parseSignaturePacket, publicKeyAlgorithmName, type SignaturePacketInfo } from './openpgp-packet.js';
+import type { SignatureStatus } from './signature-check.js';
 import { TagType } from './tag-type.js';
 import { SigTag } from './tags.js';
 
-/** How a signature was judged. Until keys are given, signatures are reported and not judged. */
-export type SignatureStatus = 'SKIPPED';
-
-/** One signature found in a package. */
+/** One signature found in a package, and, when keys were given, how it was judged. */
 export interface SignatureInfo {
   /** Signature-header tag holding it: 267, 268, 278 (header only) or 1002, 1005 (header + payload). */
   readonly tag: number;
@@ -29,9 +27,20 @@ export interface SignatureInfo {
   readonly fingerprint?: string;
   /** Creation time, ISO 8601. */
   readonly created?: string;
+  /** `SKIPPED` when no keys were given; else `OK`, `BAD`, `NOKEY` or `UNSUPPORTED`. */
   readonly status: SignatureStatus;
-  /** Why the packet could not be read, when it could not. */
+  /** Why it is not OK (or could not be read). */
   readonly error?: string;
+  /** Fingerprint of the given key (or subkey) it verified with. */
+  readonly verifiedBy?: string;
+}
+
+/** A signature with its raw packet, ready to be judged. */
+export interface FoundSignature {
+  readonly info: SignatureInfo;
+  readonly packet: Uint8Array;
+  /** Our reading of the packet, or why it could not be read. */
+  readonly parsed: SignaturePacketInfo | string;
 }
 
 const SIGNATURE_TAGS: ReadonlyArray<{ tag: number; range: 'header' | 'header+payload'; name: string }> = [
@@ -42,13 +51,13 @@ const SIGNATURE_TAGS: ReadonlyArray<{ tag: number; range: 'header' | 'header+pay
   { tag: SigTag.GPG, range: 'header+payload', name: 'GPG' },
 ];
 
-function describe(tag: number, index: number, range: 'header' | 'header+payload', name: string, packet: Uint8Array): SignatureInfo {
+function found(tag: number, index: number, range: 'header' | 'header+payload', name: string, packet: Uint8Array): FoundSignature {
   const prefix = range === 'header' ? 'Header ' : '';
   try {
     const p = parseSignaturePacket(packet);
     const algos = `${publicKeyAlgorithmName(p.publicKeyAlgorithm)}/${hashAlgorithmName(p.hashAlgorithm)}`;
     const shortId = p.keyId ? `, key ID ${p.keyId.slice(-8)}` : '';
-    return {
+    const info: SignatureInfo = {
       tag,
       index,
       range,
@@ -61,36 +70,31 @@ function describe(tag: number, index: number, range: 'header' | 'header+payload'
       ...(p.created !== undefined && !Number.isNaN(p.created.getTime()) && { created: p.created.toISOString() }),
       status: 'SKIPPED',
     };
+    return { info, packet, parsed: p };
   } catch (err) {
-    return {
-      tag,
-      index,
-      range,
-      label: `${prefix}${name} signature`,
-      status: 'SKIPPED',
-      error: `tag ${tag}: invalid OpenPGP signature: ${(err as Error).message}`,
-    };
+    const error = `tag ${tag}: invalid OpenPGP signature: ${(err as Error).message}`;
+    return { info: { tag, index, range, label: `${prefix}${name} signature`, status: 'SKIPPED', error }, packet, parsed: error };
   }
 }
 
+function malformed(tag: number, range: 'header' | 'header+payload', name: string, type: number): FoundSignature {
+  const error = `tag ${tag}: invalid type ${type}`;
+  return { info: { tag, index: 0, range, label: `${range === 'header' ? 'Header ' : ''}${name} signature`, status: 'SKIPPED', error }, packet: new Uint8Array(0), parsed: error };
+}
+
 /** Lists the signatures of a signature header, each described as far as its packet can be read. */
-export function collectSignatures(signature: Header): SignatureInfo[] {
-  const out: SignatureInfo[] = [];
+export function collectSignatures(signature: Header): FoundSignature[] {
+  const out: FoundSignature[] = [];
   for (const { tag, range, name } of SIGNATURE_TAGS) {
     const entry = signature.find(tag);
     if (!entry) continue;
     if (tag === SigTag.OPENPGP) {
-      if (entry.type !== TagType.STRING_ARRAY) {
-        out.push({ tag, index: 0, range, label: 'Header OpenPGP signature', status: 'SKIPPED', error: `tag ${tag}: invalid type ${entry.type}` });
-        continue;
-      }
-      signature.strings(entry, 'latin1').forEach((b64, index) => {
-        out.push(describe(tag, index, range, name, Buffer.from(b64, 'base64')));
-      });
+      if (entry.type !== TagType.STRING_ARRAY) out.push(malformed(tag, range, name, entry.type));
+      else signature.strings(entry, 'latin1').forEach((b64, index) => out.push(found(tag, index, range, name, Buffer.from(b64, 'base64'))));
     } else if (entry.type !== TagType.BIN) {
-      out.push({ tag, index: 0, range, label: `${name} signature`, status: 'SKIPPED', error: `tag ${tag}: invalid type ${entry.type}` });
+      out.push(malformed(tag, range, name, entry.type));
     } else {
-      out.push(describe(tag, 0, range, name, signature.raw(entry)));
+      out.push(found(tag, 0, range, name, signature.raw(entry)));
     }
   }
   return out;

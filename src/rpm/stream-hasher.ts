@@ -6,11 +6,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { hashWorkersRunning, WorkerHashSession, workerSlots, type WorkerHashJob } from './hash-worker-pool.js';
 
-/** A digest to compute: `algorithm` over every byte from absolute offset `start` to the end. */
+/**
+ * A digest to compute: `algorithm` over `prefix`, every byte from absolute offset `start` to the end,
+ * then `suffix`.
+ */
 export interface HashJob {
   readonly key: string;
   readonly algorithm: string;
   readonly start: number;
+  readonly prefix?: Uint8Array;
+  readonly suffix?: Uint8Array;
 }
 
 /**
@@ -71,7 +76,7 @@ export function planLanes(jobs: readonly HashJob[], lanes: number, mainThreadOve
 
 /** Hashes one stream with a fixed set of jobs. Feed with {@link update}, then {@link finish}. */
 export class StreamHasher {
-  private readonly inline: Array<{ key: string; start: number; hash: Hash }>;
+  private readonly inline: Array<{ key: string; start: number; hash: Hash; suffix: Uint8Array | undefined }>;
   private readonly sessions: WorkerHashSession[];
 
   /**
@@ -83,7 +88,11 @@ export class StreamHasher {
     const useWorkers = offload === true || (offload === 'auto' && expectedBytes >= threshold && workerSlots() > 0);
     const overhead = mainThreadOverhead === undefined ? undefined : mainThreadOverhead + PER_PACKAGE_MAIN_THREAD_NS / Math.max(1, expectedBytes);
     const lanes = useWorkers ? planLanes(jobs, 1 + Math.max(1, workerSlots()), overhead) : [[...jobs]];
-    this.inline = (lanes[0] ?? []).map((j) => ({ key: j.key, start: j.start, hash: createHash(j.algorithm) }));
+    this.inline = (lanes[0] ?? []).map((j) => {
+      const hash = createHash(j.algorithm);
+      if (j.prefix) hash.update(j.prefix);
+      return { key: j.key, start: j.start, hash, suffix: j.suffix };
+    });
     this.sessions = lanes
       .slice(1)
       .filter((lane) => lane.length > 0)
@@ -113,7 +122,10 @@ export class StreamHasher {
   /** Hex digest of every job, keyed by job key. Rejects if a worker failed. */
   async finish(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for (const j of this.inline) out.set(j.key, j.hash.digest('hex'));
+    for (const j of this.inline) {
+      if (j.suffix) j.hash.update(j.suffix);
+      out.set(j.key, j.hash.digest('hex'));
+    }
     const remote = await Promise.all(this.sessions.map((s) => s.finish()));
     for (const m of remote) for (const [k, v] of m) out.set(k, v);
     return out;

@@ -12,7 +12,9 @@ import { integrityMatches, normalizeExpectations, type Expectations, type Normal
 import { HEADER_INTRO_SIZE, Header, parseHeaderIntro } from './header.js';
 import { assertLeadMagic, LEAD_SIZE, parseLead } from './lead.js';
 import { matchFileName, matchNevra, type PackageIdentity, readIdentity } from './nevra.js';
-import { collectSignatures, type SignatureInfo } from './signatures.js';
+import type { Keyring } from './keyring.js';
+import { judgeSignature, nodeHashName } from './signature-check.js';
+import { collectSignatures, type FoundSignature, type SignatureInfo } from './signatures.js';
 import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
 import { StreamHasher, type HashJob, type OffloadMode } from './stream-hasher.js';
 import type { Check, Verdict } from './verdict.js';
@@ -32,6 +34,11 @@ export interface VerifyOptions extends Expectations {
    * `true` always, `false` never.
    */
   offload?: OffloadMode;
+  /**
+   * Trusted public keys (see {@link Keyring.load}). With keys, signatures are judged: the package must
+   * carry at least one valid signature by one of them and no bad one. Without, they are only reported.
+   */
+  keys?: Keyring;
 }
 
 type Phase = 'lead' | 'sig-intro' | 'sig-body' | 'sig-pad' | 'hdr-intro' | 'hdr-body' | 'payload' | 'failed';
@@ -119,7 +126,11 @@ export class RpmVerifier extends Writable {
   private maxTotal: number | undefined;
   private sizeProblem: string | undefined;
   private identityValue: PackageIdentity | undefined;
-  private signaturesFound: SignatureInfo[] = [];
+  private signaturesFound: FoundSignature[] = [];
+  private readonly keys: Keyring | undefined;
+  /** Digests each signature signs (salt + data + trailer), by signature index; undefined = unavailable. */
+  private signatureDigests = new Map<number, Buffer | undefined>();
+  private judgedSignatures: SignatureInfo[] | undefined;
   private items: DigestItem[] = [];
   private headerDigests = new Map<string, string>();
   private hasher: StreamHasher | undefined;
@@ -140,6 +151,7 @@ export class RpmVerifier extends Writable {
     this.expect = normalizeExpectations(options);
     this.fileName = typeof options.fileName === 'string' ? options.fileName : undefined;
     this.offload = options.offload ?? 'auto';
+    this.keys = options.keys && options.keys.size > 0 ? options.keys : undefined;
     this.result = new Promise<Verdict>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -320,8 +332,8 @@ export class RpmVerifier extends Writable {
     }
 
     const jobs: HashJob[] = [];
-    const addJob = (key: string, algorithm: string, start: number): void => {
-      if (!jobs.some((j) => j.key === key)) jobs.push({ key, algorithm, start });
+    const addJob = (key: string, algorithm: string, start: number, extra: Pick<HashJob, 'prefix' | 'suffix'> = {}): void => {
+      if (!jobs.some((j) => j.key === key)) jobs.push({ key, algorithm, start, ...extra });
     };
     for (const algorithm of this.expect.fileAlgorithms) addJob(`file:${algorithm}`, algorithm, 0);
     for (const item of this.items) {
@@ -333,6 +345,7 @@ export class RpmVerifier extends Writable {
         addJob(key, item.algorithm, item.range === 'payload' ? this.payloadStart : this.headerStart);
       }
     }
+    if (this.keys) this.planSignatureDigests(bytes, addJob);
     const total = this.expectedTotal ?? this.expect.size ?? 0;
     const hasher = new StreamHasher(jobs, total - this.payloadStart, this.offload, this.mainThreadOverhead);
     this.hasher = hasher;
@@ -342,6 +355,44 @@ export class RpmVerifier extends Writable {
     hasher.update(bytes, this.headerStart);
     this.phase = 'payload';
     debug('%s: headers read, payload from byte %d, expecting %s bytes', this.identityValue.nevra, this.payloadStart, this.expectedTotal ?? 'unknown');
+  }
+
+  /**
+   * What each signature signs: header-only ones the buffered header (hashed now), legacy ones the
+   * header and payload (hashed as the payload streams, as a job with the packet's salt and trailer).
+   */
+  private planSignatureDigests(header: Buffer, addJob: (key: string, algorithm: string, start: number, extra: Pick<HashJob, 'prefix' | 'suffix'>) => void): void {
+    this.signaturesFound.forEach((s, i) => {
+      if (typeof s.parsed === 'string') return;
+      const algorithm = nodeHashName(s.parsed.hashAlgorithm);
+      if (!algorithm) {
+        this.signatureDigests.set(i, undefined);
+      } else if (s.info.range === 'header') {
+        this.signatureDigests.set(i, createHash(algorithm).update(s.parsed.prefix).update(header).update(s.parsed.suffix).digest());
+      } else {
+        addJob(`signature:${i}`, algorithm, this.headerStart, { prefix: s.parsed.prefix, suffix: s.parsed.suffix });
+      }
+    });
+  }
+
+  /** Judges every signature with the keys given; reports them as found when none were. */
+  private async judgeSignatures(digests: Map<string, string>): Promise<SignatureInfo[]> {
+    const keys = this.keys;
+    if (!keys) return this.signaturesFound.map((s) => s.info);
+    return Promise.all(
+      this.signaturesFound.map(async (s, i) => {
+        const streamed = digests.get(`signature:${i}`);
+        const digest = streamed !== undefined ? Buffer.from(streamed, 'hex') : this.signatureDigests.get(i);
+        const j = await judgeSignature(s.packet, s.parsed, digest, keys).catch((err: unknown) => ({ status: 'BAD' as const, message: `cannot check: ${(err as Error).message}` }));
+        const { error: _error, ...info } = s.info;
+        return {
+          ...info,
+          status: j.status,
+          ...(j.message !== undefined && { error: j.message }),
+          ...('keyFingerprint' in j && j.keyFingerprint !== undefined && { verifiedBy: j.keyFingerprint }),
+        };
+      }),
+    );
   }
 
   /** A structural failure: nothing after it can be parsed, so the rest of the bytes are only counted. */
@@ -362,7 +413,7 @@ export class RpmVerifier extends Writable {
 
   private base(): Omit<Verdict, 'ok' | 'checks'> {
     return {
-      signatures: this.signaturesFound,
+      signatures: this.judgedSignatures ?? this.signaturesFound.map((s) => s.info),
       size: this.receivedBytes,
       digests: {},
       ...(this.identityValue !== undefined && { rpm: this.identityValue }),
@@ -397,7 +448,8 @@ export class RpmVerifier extends Writable {
       const cause = err instanceof Error ? err.message : String(err);
       return this.failureVerdict(new VerifyError('ERR_INTERNAL', `hashing failed: ${cause}`, 'structure'));
     }
-    return this.judge(new Map([...this.headerDigests, ...computed]));
+    this.judgedSignatures = await this.judgeSignatures(computed);
+    return this.judge(new Map([...this.headerDigests, ...[...computed].filter(([k]) => !k.startsWith('signature:'))]));
   }
 
   /** Builds every check of a package whose structure was whole, and picks the first failure. */
@@ -405,12 +457,13 @@ export class RpmVerifier extends Writable {
     const identity = this.identityValue as PackageIdentity;
     const size = this.judgeSize();
     const stored = this.judgeDigests(digests);
+    const signatures = this.judgeSignaturePolicy();
     const expected = this.judgeExpectations(digests);
     const fileName = this.judgeFileName(identity);
     const structure: Judged = { check: { id: 'structure', label: 'Package structure', status: 'OK' } };
     // Listed in rpmkeys's order, but a short or overlong file is the news, not the digests it breaks.
-    const listed = [structure, ...stored, size, ...expected, fileName];
-    const first = [size, ...stored, ...expected, fileName].find((j) => j.code !== undefined);
+    const listed = [structure, ...stored, size, ...signatures, ...expected, fileName];
+    const first = [size, ...stored, ...signatures, ...expected, fileName].find((j) => j.code !== undefined);
     const verdict: Verdict = {
       ...this.base(),
       ok: first === undefined,
@@ -457,6 +510,26 @@ export class RpmVerifier extends Writable {
         : { code: 'ERR_RPM_NO_DIGEST', check: { id: 'digests', label, status: 'MISSING', message: `no valid digest covers ${missing.join(' or ')}` } },
     );
     return out;
+  }
+
+  /**
+   * With keys given: at least one signature by a given key verifies and none is bad. A signature by
+   * a key not given (NOKEY) is not bad: rpm fails those too, we accept another valid signature.
+   */
+  private judgeSignaturePolicy(): Judged[] {
+    if (!this.keys) return [];
+    const sigs = this.judgedSignatures ?? [];
+    const base = { id: 'signatures', label: 'Signatures' };
+    const describe = (s: SignatureInfo) => `${s.label}: ${s.status}${s.error ? ` (${s.error})` : ''}`;
+    if (sigs.length === 0) return [{ code: 'ERR_UNSIGNED', check: { ...base, status: 'MISSING', message: 'the package is not signed' } }];
+    const badOne = sigs.find((s) => s.status === 'BAD');
+    if (badOne) return [{ code: 'ERR_SIGNATURE_BAD', check: { ...base, status: 'BAD', message: describe(badOne) } }];
+    const ok = sigs.filter((s) => s.status === 'OK');
+    if (ok.length > 0) return [{ check: { ...base, status: 'OK', message: `verified by ${[...new Set(ok.map((s) => s.verifiedBy))].join(', ')}` } }];
+    const unsupported = sigs.find((s) => s.status === 'UNSUPPORTED');
+    if (unsupported) return [{ code: 'ERR_SIGNATURE_UNSUPPORTED', check: { ...base, status: 'MISSING', message: describe(unsupported) } }];
+    const ids = [...new Set(sigs.map((s) => s.keyId).filter(Boolean))].join(', ');
+    return [{ code: 'ERR_SIGNATURE_NOKEY', check: { ...base, status: 'MISSING', message: `signed by ${ids || 'unnamed keys'}, none of them given` } }];
   }
 
   private judgeSize(): Judged {

@@ -1,0 +1,78 @@
+/**
+ * Public keys to judge signatures with: OpenPGP keys (v4 and v6, subkeys included) read from armored
+ * files such as /etc/pki/rpm-gpg/RPM-GPG-KEY-* or from binary key data.
+ */
+import { readFile } from 'node:fs/promises';
+import * as openpgp from 'openpgp';
+import { InvalidOptionError } from '../errors.js';
+
+/**
+ * OpenPGP.js settings for package signatures: rpm accepts SHA-1 signatures and 1024-bit RSA keys
+ * (older distributions still ship them), so we do too; MD5 and RIPEMD-160 stay refused.
+ */
+export const OPENPGP_CONFIG: openpgp.Config = {
+  ...openpgp.config,
+  rejectMessageHashAlgorithms: new Set([openpgp.enums.hash.md5, openpgp.enums.hash.ripemd]),
+  rejectHashAlgorithms: new Set([openpgp.enums.hash.md5, openpgp.enums.hash.ripemd]),
+  minRSABits: 1024,
+};
+
+/** A set of trusted public keys. */
+export class Keyring {
+  private constructor(readonly keys: readonly openpgp.PublicKey[]) {}
+
+  /** Reads keys from armored text or binary key data; every source may hold several keys. */
+  static async read(sources: ReadonlyArray<string | Uint8Array>, names: readonly string[] = []): Promise<Keyring> {
+    const keys: openpgp.PublicKey[] = [];
+    for (const [i, source] of sources.entries()) {
+      const name = names[i] ?? `key source ${i + 1}`;
+      let read: openpgp.Key[];
+      try {
+        const text = typeof source === 'string' ? source : Buffer.from(source).toString('latin1');
+        read = text.includes('-----BEGIN PGP')
+          ? await openpgp.readKeys({ armoredKeys: text, config: OPENPGP_CONFIG })
+          : await openpgp.readKeys({ binaryKeys: typeof source === 'string' ? Buffer.from(source, 'latin1') : source, config: OPENPGP_CONFIG });
+      } catch (err) {
+        throw new InvalidOptionError(`${name}: not an OpenPGP public key (${(err as Error).message})`);
+      }
+      for (const key of read) keys.push(key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey));
+    }
+    return new Keyring(keys);
+  }
+
+  /** Reads key files (armored or binary). */
+  static async load(paths: readonly string[]): Promise<Keyring> {
+    const sources: Uint8Array[] = [];
+    for (const path of paths) {
+      try {
+        sources.push(await readFile(path));
+      } catch (err) {
+        throw new InvalidOptionError(`cannot read key file ${path}: ${(err as Error).message}`);
+      }
+    }
+    return Keyring.read(sources, paths);
+  }
+
+  /** Number of (primary) keys. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Primary fingerprints, lower-case hex. */
+  get fingerprints(): string[] {
+    return this.keys.map((k) => k.getFingerprint());
+  }
+
+  /**
+   * Keys holding a primary key or subkey with this key ID (16 hex digits; IDs can collide), each with
+   * the KeyID object OpenPGP.js wants back.
+   */
+  withKeyId(keyId: string): Array<{ key: openpgp.PublicKey; id: openpgp.KeyID }> {
+    const out: Array<{ key: openpgp.PublicKey; id: openpgp.KeyID }> = [];
+    for (const key of this.keys) {
+      const match = key.getKeys().find((k) => k.getKeyID().toHex() === keyId.toLowerCase());
+      if (match) out.push({ key, id: match.getKeyID() });
+    }
+    return out;
+  }
+}

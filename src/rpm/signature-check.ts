@@ -1,0 +1,123 @@
+/**
+ * Judging one signature: its digest is computed by the verifier (natively, as the bytes stream, with
+ * the packet's salt before and its hashed trailer after the data), then the quick check, the issuer
+ * lookup and the public-key check. OpenPGP.js does the public-key math for v4 and v6 packets, given the
+ * digest; v3 packets (which OpenPGP.js cannot read) are verified here for RSA.
+ */
+import { constants, createPublicKey, getHashes, publicDecrypt } from 'node:crypto';
+import * as openpgp from 'openpgp';
+import { Keyring, OPENPGP_CONFIG } from './keyring.js';
+import type { SignaturePacketInfo } from './openpgp-packet.js';
+import { hashAlgorithmName } from './openpgp-packet.js';
+
+/**
+ * `SKIPPED`: not judged (no keys given); `OK`: made by a given key over exactly these bytes; `BAD`: does
+ * not verify, is malformed, or its key is not valid for it; `NOKEY`: made by a key that was not given;
+ * `UNSUPPORTED`: by a given key, with an algorithm we cannot check.
+ */
+export type SignatureStatus = 'SKIPPED' | 'OK' | 'BAD' | 'NOKEY' | 'UNSUPPORTED';
+
+/** A judgement. */
+export interface SignatureJudgement {
+  readonly status: SignatureStatus;
+  readonly message?: string;
+  /** Fingerprint of the key (or subkey) that made an OK signature. */
+  readonly keyFingerprint?: string;
+}
+
+const NODE_HASHES: Record<number, string> = {
+  1: 'md5', 2: 'sha1', 3: 'ripemd160', 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224', 12: 'sha3-256', 14: 'sha3-512',
+};
+const AVAILABLE = new Set(getHashes());
+
+/** Node's name for an OpenPGP hash algorithm, or undefined when Node cannot compute it. */
+export function nodeHashName(openpgpId: number): string | undefined {
+  const name = NODE_HASHES[openpgpId];
+  return name && AVAILABLE.has(name) ? name : undefined;
+}
+
+/** Public-key algorithms OpenPGP.js 6 does not implement (post-quantum composites, SLH-DSA). */
+const UNSUPPORTED_ALGORITHMS = new Set([30, 31, 32, 33, 34]);
+
+/** DER DigestInfo prefixes of EMSA-PKCS1-v1_5 (RFC 8017 §9.2 note 1). */
+const DIGEST_INFO: Record<string, string> = {
+  md5: '3020300c06082a864886f70d020505000410',
+  sha1: '3021300906052b0e03021a05000414',
+  sha224: '302d300d06096086480165030402040500041c',
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+
+const bad = (message: string): SignatureJudgement => ({ status: 'BAD', message });
+
+/** A v3 RSA signature: s^e mod n must be the PKCS#1 v1.5 encoding of our digest. */
+function verifyV3Rsa(sig: SignaturePacketInfo, digest: Buffer, key: openpgp.PublicKey | openpgp.Subkey): boolean {
+  const params = (key.keyPacket as unknown as { publicParams: { n?: Uint8Array; e?: Uint8Array } }).publicParams;
+  const hash = NODE_HASHES[sig.hashAlgorithm];
+  const prefix = hash ? DIGEST_INFO[hash] : undefined;
+  const s = sig.mpis[0];
+  if (!params.n || !params.e || !prefix || !s) return false;
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  const publicKey = createPublicKey({ key: { kty: 'RSA', n: b64(params.n), e: b64(params.e) }, format: 'jwk' });
+  const padded = Buffer.alloc(params.n.length);
+  padded.set(s, Math.max(0, padded.length - s.length));
+  try {
+    const encoded = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, padded);
+    return encoded.equals(Buffer.concat([Buffer.from(prefix, 'hex'), digest]));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Judges a signature packet whose signed digest is `digest` (undefined when the hash algorithm is not
+ * available). `parsed` is our reading of the packet, or the reason it could not be read.
+ */
+export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacketInfo | string, digest: Buffer | undefined, keyring: Keyring): Promise<SignatureJudgement> {
+  if (typeof parsed === 'string') return bad(parsed);
+  const sig = parsed;
+  if (sig.signatureType !== 0) return bad(`signature type 0x${sig.signatureType.toString(16).padStart(2, '0')} is not a binary-document signature`);
+  if (!digest) return { status: 'UNSUPPORTED', message: `hash algorithm ${hashAlgorithmName(sig.hashAlgorithm)} is not available` };
+  // The left 16 bits of the signed hash: a mismatch means the data changed, whoever holds the key.
+  if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return bad('the signed data does not match this signature (digest quick check failed)');
+  if (!sig.keyId) return { status: 'NOKEY', message: 'the signature names no issuer' };
+  const keys = keyring.withKeyId(sig.keyId);
+  if (keys.length === 0) return { status: 'NOKEY', message: `no given key has ID ${sig.keyId}` };
+  if (UNSUPPORTED_ALGORITHMS.has(sig.publicKeyAlgorithm)) return { status: 'UNSUPPORTED', message: `public-key algorithm ${sig.publicKeyAlgorithm} is not supported` };
+  let problem = 'no key with this ID can sign';
+  for (const { key, id } of keys) {
+    let signing: openpgp.PublicKey | openpgp.Subkey;
+    try {
+      // The key must have been valid for signing when the package was signed.
+      signing = await key.getSigningKey(id, sig.created ?? null, undefined, OPENPGP_CONFIG);
+    } catch (err) {
+      problem = `key ${key.getFingerprint()} is not valid for signing at the signature's time: ${(err as Error).message}`;
+      continue;
+    }
+    const fingerprint = signing.getFingerprint();
+    if (sig.version === 3) {
+      if (sig.publicKeyAlgorithm !== 1 && sig.publicKeyAlgorithm !== 3) return { status: 'UNSUPPORTED', message: 'only RSA v3 signatures are supported' };
+      if (verifyV3Rsa(sig, digest, signing)) return { status: 'OK', keyFingerprint: fingerprint };
+      problem = 'RSA signature does not verify';
+      continue;
+    }
+    let packetObject: openpgp.SignaturePacket;
+    try {
+      const signature = await openpgp.readSignature({ binarySignature: packet, config: OPENPGP_CONFIG });
+      packetObject = signature.packets[0] as openpgp.SignaturePacket;
+    } catch (err) {
+      return bad(`invalid OpenPGP signature: ${(err as Error).message}`);
+    }
+    // OpenPGP.js verifies from a precomputed digest when `hashed` is set (its own streaming path);
+    // our digest was computed natively, once, as the package streamed past.
+    (packetObject as unknown as { hashed: Uint8Array }).hashed = digest;
+    try {
+      await packetObject.verify(signing.keyPacket, openpgp.enums.signature.binary, undefined as unknown as Uint8Array, undefined, true, OPENPGP_CONFIG);
+      return { status: 'OK', keyFingerprint: fingerprint };
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+  }
+  return bad(problem);
+}

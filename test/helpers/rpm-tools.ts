@@ -155,10 +155,20 @@ export async function rpmsign(paths: string[], key: SigningKey): Promise<void> {
 
 let emptyDb: Promise<string> | undefined;
 
-/** rpmkeys's verdict on a file: exit status 0 or not, and what it printed. */
-export async function rpmkeysCheck(path: string, args: string[] = ['--nosignature']): Promise<{ ok: boolean; output: string }> {
+/** An rpm database holding these public keys (for `rpmkeys -K` with signatures). */
+export async function rpmdbWithKeys(publicKeys: string[]): Promise<string> {
+  const dbpath = await mkdtemp(join(tmpdir(), 'rpmfetch-rpmdb-keys-'));
+  for (const key of publicKeys) await run('rpmkeys', ['--dbpath', dbpath, '--import', key]);
+  return dbpath;
+}
+
+/**
+ * rpmkeys's verdict on a file: exit status 0 or not, and what it printed. By default digests only
+ * (`--nosignature`, empty database); pass `args: []` and a `dbpath` with keys to check signatures too.
+ */
+export async function rpmkeysCheck(path: string, args: string[] = ['--nosignature'], dbpathWithKeys?: string): Promise<{ ok: boolean; output: string }> {
   emptyDb ??= mkdtemp(join(tmpdir(), 'rpmfetch-rpmdb-'));
-  const dbpath = await emptyDb;
+  const dbpath = dbpathWithKeys ?? (await emptyDb);
   try {
     const { stdout, stderr } = await run('rpmkeys', ['--dbpath', dbpath, '-Kv', ...args, path]);
     return { ok: true, output: stdout + stderr };

@@ -12,7 +12,8 @@ import { MirrorPool } from './mirror-pool.js';
 import { resolveOptions, safeEmitter, type Agents, type DownloaderOptions, type ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from './target.js';
-import { downloadTarget, type TargetContext } from './target-download.js';
+import type { TargetContext } from './attempt-loop.js';
+import { downloadTarget } from './target-download.js';
 
 /** Per-call options of a Downloader's methods. */
 export interface CallOptions {

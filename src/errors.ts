@@ -59,7 +59,16 @@ export type ErrorCode =
   /** The download's total time limit ran out; the error lists the attempts made. */
   | 'ERR_TOTAL_TIMEOUT'
   /** The temporary file or the destination could not be written. */
-  | 'ERR_WRITE_FAILED';
+  | 'ERR_WRITE_FAILED'
+  /**
+   * Repository metadata (repomd.xml or the primary file) does not parse, is not what repomd.xml says
+   * (checksum, size), or lacks what is needed. Appears in attempts; a mirror that served it is not asked again.
+   */
+  | 'ERR_REPO_METADATA'
+  /** No package in the repository matches the query (name, N-V-R.A or NEVRA) for the architectures asked. */
+  | 'ERR_NOT_IN_REPO'
+  /** The repository places a package where it could escape the destination (absolute, `..`, odd characters). */
+  | 'ERR_UNSAFE_LOCATION';
 
 /** Base class of every error rpmfetch raises. */
 export class RpmfetchError extends Error {
@@ -142,6 +151,17 @@ export class DownloadError extends RpmfetchError {
 
   override toJSON(): { code: ErrorCode; message: string; attempts: readonly Attempt[] } {
     return { code: this.code, message: this.message, attempts: this.attempts };
+  }
+}
+
+/** A query could not be resolved to a package through repository metadata. */
+export class RepoError extends RpmfetchError {
+  /** The query as given (a name, N-V-R.A or NEVRA). */
+  readonly query: string;
+
+  constructor(code: ErrorCode, query: string, message: string) {
+    super(code, message);
+    this.query = query;
   }
 }
 

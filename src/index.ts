@@ -18,6 +18,7 @@ export {
   createDownloader,
   download,
   downloadAll,
+  resolvePackages,
   type BatchItem,
   type BatchResult,
   type CallOptions,
@@ -37,7 +38,12 @@ export type {
   DoneEvent,
   FailedEvent,
   BatchEvent,
+  MetadataEvent,
 } from './fetch/events.js';
+export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
+export type { PrimaryEntry } from './repo/primary-parser.js';
+export { rpmArch } from './repo/arch.js';
+export { rpmvercmp, compareEvr, type Evr } from './rpm/vercmp.js';
 export {
   RpmfetchError,
   DownloadError,
@@ -46,5 +52,6 @@ export {
   VerifyError,
   InvalidOptionError,
   FileReadError,
+  RepoError,
   type ErrorCode,
 } from './errors.js';

@@ -14,6 +14,7 @@ import type { DownloadResult } from './result.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from './target.js';
 import type { TargetContext } from './attempt-loop.js';
 import { downloadTarget } from './target-download.js';
+import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 
 /** Per-call options of a Downloader's methods. */
 export interface CallOptions {
@@ -45,6 +46,12 @@ export interface Downloader {
   download(target: string | Target, options?: CallOptions): Promise<DownloadResult>;
   /** Downloads many targets; one failure does not stop the rest unless `failFast`. Never rejects for a target's failure. */
   downloadAll(targets: ReadonlyArray<string | Target>, options?: CallOptions & { failFast?: boolean }): Promise<BatchResult>;
+  /**
+   * Resolves package queries (`NAME`, `NAME.ARCH`, `N-[E:]V-R[.A]`) through the mirrors' repository
+   * metadata into targets carrying size, checksum and NEVRA. Rejects with a `DownloadError` when no
+   * mirror serves usable metadata; an unknown name is an item with `ok: false` (`ERR_NOT_IN_REPO`).
+   */
+  resolve(queries: readonly string[], options?: CallOptions & ResolveOptions): Promise<Resolution>;
   /** Mirror health as the pool sees it, for diagnostics. */
   mirrors(): ReturnType<MirrorPool['snapshot']>;
   /** Closes idle keep-alive connections. In-flight downloads finish first only if awaited. */
@@ -190,6 +197,11 @@ class DownloaderImpl implements Downloader {
     return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
   }
 
+  resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
+    const emit = this.emitter(options.onEvent);
+    return resolveQueries(queries, options, (target) => this.context(target, emit), this.combined(options.signal));
+  }
+
   mirrors(): ReturnType<MirrorPool['snapshot']> {
     return this.pool.snapshot();
   }
@@ -295,6 +307,17 @@ export async function download(target: string | Target, options: DownloaderOptio
   const downloader = createDownloader(options);
   try {
     return await downloader.download(target);
+  } finally {
+    downloader.close();
+  }
+}
+
+/** Resolves package queries through the mirrors' repository metadata; see {@link Downloader.resolve}. */
+export async function resolvePackages(queries: readonly string[], options: DownloaderOptions & ResolveOptions): Promise<Resolution> {
+  const downloader = createDownloader(options);
+  try {
+    const { arch, repoPath } = options;
+    return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }) });
   } finally {
     downloader.close();
   }

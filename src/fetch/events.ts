@@ -64,6 +64,21 @@ export interface FailedEvent {
   readonly error: DownloadError;
 }
 
+/** A repository metadata file (repomd.xml, the primary file) arrived and checked out. */
+export interface MetadataEvent {
+  readonly type: 'metadata';
+  /** The file's path relative to the mirrors (or its URL). */
+  readonly target: string;
+  readonly mirror: string;
+  readonly url: string;
+  /** Bytes received (compressed). */
+  readonly size: number;
+  /** Packages the file lists (primary files). */
+  readonly packages?: number;
+  /** Milliseconds from the first request to the parse, retries included. */
+  readonly duration: number;
+}
+
 /** Running totals of a batch, after every finished target and a few times per second. */
 export interface BatchEvent {
   readonly type: 'batch';
@@ -82,4 +97,4 @@ export interface BatchEvent {
   readonly elapsed: number;
 }
 
-export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent;
+export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent | MetadataEvent;

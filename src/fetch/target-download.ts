@@ -51,12 +51,16 @@ function resultOf(file: string, url: string, mirror: string, cached: boolean, at
   };
 }
 
-/** The verifier options for a target: its expectations, and its requested name when that is an RPM name. */
+/**
+ * The verifier options for a target: its expectations, and its requested name when that is an RPM name
+ * and no NEVRA is expected (a NEVRA, as repository metadata gives, is the stricter check and does not
+ * depend on how the repository names its files).
+ */
 function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
   const requested = target.segments[target.segments.length - 1] ?? '';
   return {
     ...target.expectations,
-    fileName: requested.endsWith('.rpm') ? requested : false,
+    fileName: requested.endsWith('.rpm') && target.expectations.nevra === undefined ? requested : false,
     offload: options.offload,
     ...(options.keys && { keys: options.keys }),
   };

@@ -27,6 +27,12 @@ const CHECKSUM_ALGORITHMS: Record<string, string> = {
 };
 const HEX_LENGTH: Record<string, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
+/** The Node hash algorithm of a repository checksum type (`sha` is SHA-1), with its hex length; undefined if unknown. */
+export function checksumAlgorithm(type: string): { algorithm: string; hexLength: number } | undefined {
+  const algorithm = CHECKSUM_ALGORITHMS[type.toLowerCase()];
+  return algorithm ? { algorithm, hexLength: HEX_LENGTH[algorithm] as number } : undefined;
+}
+
 /** What the caller expects of a package. Every field is optional; each given one becomes a check. */
 export interface Expectations {
   /** Exact file size in bytes. */

@@ -1,0 +1,138 @@
+/**
+ * Fetching one metadata file with the same attempts, backoff, failover, hedging and stall detection as
+ * packages (the shared {@link AttemptLoop}). Nothing is written to disk: the body is checked against
+ * repomd.xml, decompressed and parsed as it streams, and the parse is used only if the whole file checked
+ * out. Every attempt starts from zero: a resumed compressed stream would have to be re-parsed anyway.
+ */
+import { pipeline } from 'node:stream/promises';
+import { RpmfetchError, type DownloadError } from '../errors.js';
+import { AttemptFailure } from '../fetch/attempt-failure.js';
+import { AttemptLoop, type Request, type TargetContext } from '../fetch/attempt-loop.js';
+import { targetUrl, type Mirror } from '../fetch/mirror.js';
+import type { OpenedSource } from '../fetch/sources.js';
+import { StallMonitor } from '../fetch/stall-monitor.js';
+import type { NormalizedTarget } from '../fetch/target.js';
+import { BodyCheck, type BodyExpectations } from './body-check.js';
+import { decompressor } from './decompress.js';
+
+/** Receives the (decompressed) bytes of one attempt; `end()` returns the parse. */
+export interface MetadataSink<T> {
+  write(chunk: Uint8Array): void;
+  end(): T;
+}
+
+export interface MetadataRequest<T> {
+  readonly target: NormalizedTarget;
+  readonly expect: BodyExpectations;
+  /** Decompress by magic bytes before parsing (primary files); repomd.xml is plain. */
+  readonly decompress: boolean;
+  /** Exact size after decompression, when repomd.xml says; also a limit while streaming. */
+  readonly openSize?: number;
+  /** A fresh sink per attempt. */
+  readonly sink: () => MetadataSink<T>;
+  /** Packages counted by the sink, for the event (primary files). */
+  readonly packages?: (result: T) => number | undefined;
+}
+
+/** A fetched metadata file: the parse and where it came from. */
+export interface FetchedMetadata<T> {
+  readonly value: T;
+  readonly url: string;
+  readonly mirror: string;
+  readonly size: number;
+}
+
+/** Fetches, checks and parses one metadata file; rejects with a DownloadError listing every attempt. */
+export function fetchMetadata<T>(request: MetadataRequest<T>, context: TargetContext, signal?: AbortSignal): Promise<FetchedMetadata<T>> {
+  return new MetadataFetch(request, context).run(signal);
+}
+
+class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly request: MetadataRequest<T>,
+    context: TargetContext,
+  ) {
+    super(request.target.path, context);
+  }
+
+  protected urlFor(mirror: Mirror): URL {
+    return targetUrl(mirror, this.request.target);
+  }
+
+  protected succeeded(result: FetchedMetadata<T>): void {
+    const packages = this.request.packages?.(result.value);
+    this.context.emit({
+      type: 'metadata',
+      target: this.label,
+      mirror: result.mirror,
+      url: result.url,
+      size: result.size,
+      duration: performance.now() - this.started,
+      ...(packages !== undefined && { packages }),
+    });
+  }
+
+  protected failedFinally(error: DownloadError): void {
+    this.context.emit({ type: 'failed', target: this.label, error });
+  }
+
+  protected async finish(request: Request, source: OpenedSource, signal: AbortSignal): Promise<FetchedMetadata<T>> {
+    const mirror = this.mirrors[request.mirror] as Mirror;
+    const report = this.progressReporter(mirror, source);
+    const check = new BodyCheck(this.label, this.request.expect, (n) => {
+      request.bytes += n;
+      report(request.bytes);
+    });
+    const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => check.writableLength > 0);
+    const sink = this.request.sink();
+    const openSize = this.request.openSize;
+    let opened = 0;
+    let value: T | undefined;
+    const consume = async (chunks: AsyncIterable<Uint8Array>): Promise<void> => {
+      for await (const chunk of chunks) {
+        opened += chunk.length;
+        if (openSize !== undefined && opened > openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${this.label} decompresses to more than the ${openSize} bytes repomd.xml says`);
+        sink.write(chunk);
+      }
+      if (openSize !== undefined && opened !== openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${this.label} decompresses to ${opened} bytes, repomd.xml says ${openSize}`);
+      value = sink.end();
+    };
+    try {
+      if (this.request.decompress) await pipeline(source.body, check, decompressor(this.label), consume, { signal });
+      else await pipeline(source.body, check, consume, { signal });
+    } catch (err) {
+      if (monitor.error) throw monitor.error;
+      throw metadataFailure(err);
+    } finally {
+      monitor.stop();
+    }
+    this.record(request, 'verify', 'OK', `checked and parsed ${this.label} (${check.bytes} bytes)`, source.status);
+    this.context.pool.succeeded(request.mirror, request.bytes, performance.now() - request.started);
+    return { value: value as T, url: source.url, mirror: mirror.label, size: check.bytes };
+  }
+
+  private progressReporter(mirror: Mirror, source: OpenedSource): (bytes: number) => void {
+    let last = 0;
+    let lastBytes = 0;
+    let rate = 0;
+    const total = this.request.expect.size ?? source.length;
+    return (bytes) => {
+      const now = performance.now();
+      if (now - last < 200) return;
+      if (last > 0) rate = ((bytes - lastBytes) * 1000) / (now - last);
+      last = now;
+      lastBytes = bytes;
+      this.context.emit({ type: 'progress', target: this.label, mirror: mirror.label, bytes, rate, ...(total !== undefined && { total }) });
+    };
+  }
+}
+
+/** Content failures end this mirror's turn for the file; anything else is classified as usual. */
+function metadataFailure(err: unknown): unknown {
+  if (err instanceof RpmfetchError && err.code === 'ERR_REPO_METADATA') {
+    return new AttemptFailure('ERR_REPO_METADATA', 'verify', 'mirror-done', err.message, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,142 @@
+/**
+ * The primary file (`primary.xml`), read as a stream: Fedora's is hundreds of MB uncompressed, so only
+ * the packages whose names the caller wants are kept, and only the fields needed to download and check
+ * them (NEVRA, checksum, size, location).
+ */
+import { XmlReader } from './xml-reader.js';
+
+/** A package as primary.xml describes it. */
+export interface PrimaryEntry {
+  readonly name: string;
+  readonly arch: string;
+  readonly epoch: number;
+  readonly version: string;
+  readonly release: string;
+  /** Checksum of the package file (`pkgid`). */
+  readonly checksum: { readonly type: string; readonly hex: string };
+  /** Size of the package file in bytes. */
+  readonly size: number;
+  /** Location relative to the repository base (or to `base`). */
+  readonly href: string;
+  /** `xml:base` of the location. */
+  readonly base?: string;
+}
+
+interface Draft {
+  name?: string | undefined;
+  arch?: string | undefined;
+  epoch?: string | undefined;
+  version?: string | undefined;
+  release?: string | undefined;
+  checksumType?: string | undefined;
+  checksum?: string | undefined;
+  size?: string | undefined;
+  href?: string | undefined;
+  base?: string | undefined;
+}
+
+const TEXT_FIELDS = new Set(['name', 'arch', 'checksum']);
+
+export class PrimaryParser {
+  /** Packages kept (those whose name was wanted), in document order. */
+  readonly entries: PrimaryEntry[] = [];
+  /** Packages seen. */
+  count = 0;
+  private readonly reader: XmlReader;
+  private depth = 0;
+  private draft: Draft | undefined;
+  private field: 'name' | 'arch' | 'checksum' | undefined;
+  private text = '';
+  private declared: number | undefined;
+
+  constructor(
+    private readonly wanted: (name: string) => boolean,
+    what = 'primary.xml',
+  ) {
+    this.reader = new XmlReader(what, {
+      open: (name, attributes) => this.open(name, attributes),
+      close: (name) => this.close(name),
+      text: (t) => {
+        if (this.field) this.text += t;
+      },
+    });
+  }
+
+  write(chunk: Uint8Array): void {
+    this.reader.write(chunk);
+  }
+
+  /** Ends the document; throws if it is incomplete or its package count is not the one it declares. */
+  end(): void {
+    this.reader.end();
+    if (this.depth !== 0) throw this.reader.fail('the document ended inside an element');
+    if (this.declared !== undefined && this.declared !== this.count) {
+      throw this.reader.fail(`<metadata packages="${this.declared}"> but ${this.count} packages`);
+    }
+  }
+
+  private open(name: string, attributes: Readonly<Record<string, string>>): void {
+    const depth = ++this.depth;
+    if (depth === 1) {
+      if (name !== 'metadata') throw this.reader.fail(`the root element is <${name}>, not <metadata>`);
+      const declared = attributes.packages;
+      if (declared !== undefined) {
+        if (!/^\d{1,9}$/.test(declared)) throw this.reader.fail(`packages="${declared}" is not a count`);
+        this.declared = Number(declared);
+      }
+    } else if (depth === 2) {
+      if (name === 'package') this.draft = {};
+    } else if (depth === 3 && this.draft) {
+      const d = this.draft;
+      if (TEXT_FIELDS.has(name)) {
+        this.field = name as 'name' | 'arch' | 'checksum';
+        this.text = '';
+        if (name === 'checksum') d.checksumType = attributes.type ?? '';
+      } else if (name === 'version') {
+        d.epoch = attributes.epoch ?? '0';
+        d.version = attributes.ver;
+        d.release = attributes.rel;
+      } else if (name === 'size') {
+        d.size = attributes.package;
+      } else if (name === 'location') {
+        d.href = attributes.href;
+        d.base = attributes['xml:base'];
+      }
+    }
+  }
+
+  private close(name: string): void {
+    const depth = this.depth--;
+    if (depth === 3 && this.field) {
+      const d = this.draft as Draft;
+      d[this.field] = this.text;
+      this.field = undefined;
+    } else if (depth === 2 && name === 'package' && this.draft) {
+      this.count++;
+      const d = this.draft;
+      this.draft = undefined;
+      if (d.name !== undefined && this.wanted(d.name)) this.entries.push(this.entry(d));
+    }
+  }
+
+  /** A wanted package's entry; a missing or malformed field fails the whole file. */
+  private entry(d: Draft): PrimaryEntry {
+    const missing = (['arch', 'version', 'release', 'checksum', 'size', 'href'] as const).filter((k) => d[k] === undefined);
+    if (missing.length > 0) throw this.reader.fail(`package ${d.name} lacks ${missing.join(', ')}`);
+    const size = (d.size as string).trim();
+    const epoch = (d.epoch ?? '0').trim() || '0';
+    if (!/^\d{1,15}$/.test(size)) throw this.reader.fail(`package ${d.name} has size "${size}"`);
+    if (!/^\d{1,10}$/.test(epoch)) throw this.reader.fail(`package ${d.name} has epoch "${epoch}"`);
+    return {
+      name: d.name as string,
+      arch: (d.arch as string).trim(),
+      epoch: Number(epoch),
+      version: d.version as string,
+      release: d.release as string,
+      checksum: { type: d.checksumType ?? '', hex: (d.checksum as string).trim().toLowerCase() },
+      size: Number(size),
+      href: d.href as string,
+      ...(d.base !== undefined && { base: d.base }),
+    };
+  }
+}

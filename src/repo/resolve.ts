@@ -1,0 +1,172 @@
+/**
+ * Repository mode: package queries in, download targets out. repomd.xml and the primary file come from
+ * the mirrors with the usual attempts and failover; the primary file is checked against repomd.xml,
+ * decompressed and parsed as it streams, keeping only the packages the queries could mean. Each target
+ * carries the size, checksum and NEVRA the metadata gives, so the download is checked against them.
+ */
+import { InvalidOptionError, RepoError, RpmfetchError } from '../errors.js';
+import type { TargetContext } from '../fetch/attempt-loop.js';
+import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
+import { formatNevra } from '../rpm/nevra.js';
+import { resolveArches } from './arch.js';
+import { fetchMetadata } from './metadata-fetch.js';
+import { locate, packageLocation } from './location.js';
+import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
+import { candidateNames, choosePackage } from './query.js';
+import { parseRepomd, primaryRecord, REPOMD_MAX_BYTES, type Repomd, type RepomdRecord } from './repomd.js';
+
+/** Options of repository resolution. */
+export interface ResolveOptions {
+  /**
+   * Architectures a plain name may resolve to, in order of preference (`noarch` is added unless only
+   * `src` is asked for). Default: this machine's, as rpm names it (`x86_64`, `aarch64`, …), and noarch.
+   * A query with its own arch (`name.i686`, `N-V-R.A`) is not limited by this.
+   */
+  arch?: string | readonly string[];
+  /** Path of the repository under each mirror base (default: the mirror base is the repository). */
+  repoPath?: string;
+}
+
+/** A package found in the repository, with a target ready for `download()`. */
+export interface RepoPackage extends PrimaryEntry {
+  /** `name-epoch:version-release.arch`. */
+  readonly nevra: string;
+  /** Path (or URL) with `size`, `checksum` and `nevra` expectations. */
+  readonly target: Target;
+}
+
+/** The outcome of one query. */
+export type ResolveItem =
+  | { readonly query: string; readonly ok: true; readonly package: RepoPackage }
+  | { readonly query: string; readonly ok: false; readonly error: RepoError };
+
+/** What a repository said for a list of queries, in the order given. */
+export interface Resolution {
+  readonly items: readonly ResolveItem[];
+  /** repomd.xml's `<revision>`, when it has one. */
+  readonly revision?: string;
+  /** The architectures plain names were matched against. */
+  readonly arches: readonly string[];
+  /** Where repomd.xml and the primary file came from. */
+  readonly repomd: { readonly mirror: string; readonly url: string };
+  readonly primary: { readonly mirror: string; readonly url: string; readonly size: number; readonly packages: number };
+  /** Targets of the resolved queries, without duplicates (two queries may mean one package). */
+  readonly targets: readonly Target[];
+}
+
+/** How the resolver reaches mirrors: the Downloader's contexts (shared pool, agents, events). */
+export type ContextFor = (target: NormalizedTarget) => TargetContext;
+
+/** A limit for a primary file whose size repomd.xml omits (the checksum still decides): 16 GiB. */
+const PRIMARY_MAX_BYTES = 16 * 1024 ** 3;
+
+function repoTarget(repoPath: string, path: string): NormalizedTarget {
+  return normalizeTarget(/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !repoPath ? path : `${repoPath}/${path}`);
+}
+
+function checkQueries(queries: readonly string[]): void {
+  for (const q of queries) {
+    if (typeof q !== 'string' || q.trim() === '' || /[\s/\\\0]/.test(q)) throw new InvalidOptionError(`"${q}" is not a package query (NAME, NAME.ARCH or N-[E:]V-R[.A])`);
+  }
+}
+
+/**
+ * Resolves queries through repository metadata. Rejects with the metadata's `DownloadError` when
+ * repomd.xml or the primary file cannot be had from any mirror; a query that matches nothing, or whose
+ * location is unsafe, is an item with `ok: false`.
+ */
+export async function resolveQueries(queries: readonly string[], options: ResolveOptions, contextFor: ContextFor, signal?: AbortSignal): Promise<Resolution> {
+  checkQueries(queries);
+  const arches = resolveArches(typeof options.arch === 'string' ? [options.arch] : options.arch);
+  const repoPath = (options.repoPath ?? '').replace(/^\/+|\/+$/g, '');
+  const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
+  const repomdContext = contextFor(repomdTarget);
+  const mirrorsAreFiles = repomdContext.mirrors.every((m) => m.kind === 'file');
+  // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
+  // next attempt elsewhere.
+  const repomd = await fetchMetadata(
+    {
+      target: repomdTarget,
+      expect: { maxBytes: REPOMD_MAX_BYTES },
+      decompress: false,
+      sink: () => {
+        const chunks: Uint8Array[] = [];
+        return { write: (c) => chunks.push(c), end: () => primaryOf(parseRepomd(Buffer.concat(chunks), repomdTarget.path), repomdTarget.path, repoPath, mirrorsAreFiles) };
+      },
+    },
+    repomdContext,
+    signal,
+  );
+  const { record, target: primaryTarget } = repomd.value;
+  const wanted = new Set(queries.flatMap(candidateNames));
+  const primary = await fetchMetadata(
+    {
+      target: primaryTarget,
+      expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
+      decompress: true,
+      ...(record.openSize !== undefined && { openSize: record.openSize }),
+      sink: () => {
+        const parser = new PrimaryParser((name) => wanted.has(name), primaryTarget.path);
+        return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
+      },
+      packages: (parser) => parser.count,
+    },
+    contextFor(primaryTarget),
+    signal,
+  );
+  const entries = primary.value.entries;
+  const items = queries.map((query): ResolveItem => {
+    const entry = choosePackage(query, entries, arches);
+    if (!entry) {
+      const error = new RepoError('ERR_NOT_IN_REPO', query, `${query}: no package in the repository matches (plain names match ${arches.join(', ')}; ${primary.value.count} packages in ${primary.url})`);
+      return { query, ok: false, error };
+    }
+    try {
+      return { query, ok: true, package: repoPackage(query, entry, repoPath, mirrorsAreFiles) };
+    } catch (err) {
+      if (err instanceof RepoError) return { query, ok: false, error: err };
+      throw err;
+    }
+  });
+  const seen = new Set<string>();
+  const targets: Target[] = [];
+  for (const item of items) {
+    if (item.ok && !seen.has(item.package.target.path)) {
+      seen.add(item.package.target.path);
+      targets.push(item.package.target);
+    }
+  }
+  return {
+    items,
+    arches,
+    targets,
+    repomd: { mirror: repomd.mirror, url: repomd.url },
+    primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count },
+    ...(repomd.value.repomd.revision !== undefined && { revision: repomd.value.repomd.revision }),
+  };
+}
+
+/** repomd.xml's primary record and where to fetch it (its location obeys the rules of package locations). */
+function primaryOf(repomd: Repomd, what: string, repoPath: string, mirrorsAreFiles: boolean): { repomd: Repomd; record: RepomdRecord; target: NormalizedTarget } {
+  const record = primaryRecord(repomd, what);
+  let location: string;
+  try {
+    location = locate(record.href, record.base, mirrorsAreFiles, false).path;
+  } catch (err) {
+    throw new RpmfetchError('ERR_REPO_METADATA', `${what} places the primary file at ${(err as Error).message}`);
+  }
+  return { repomd, record, target: repoTarget(repoPath, location) };
+}
+
+function repoPackage(query: string, entry: PrimaryEntry, repoPath: string, mirrorsAreFiles: boolean): RepoPackage {
+  const location = packageLocation(query, entry.href, entry.base, mirrorsAreFiles);
+  const nevra = formatNevra(entry);
+  const path = entry.base ? location.path : repoPath ? `${repoPath}/${location.path}` : location.path;
+  const target: Target = { path, size: entry.size, checksum: entry.checksum, nevra };
+  try {
+    normalizeTarget(target);
+  } catch (err) {
+    throw new RepoError('ERR_REPO_METADATA', query, `${query}: ${entry.href}: ${(err as Error).message}`);
+  }
+  return { ...entry, nevra, target };
+}

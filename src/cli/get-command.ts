@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
-import { createDownloader } from '../fetch/downloader.js';
+import { createDownloader, type Downloader } from '../fetch/downloader.js';
+import type { Resolution } from '../repo/resolve.js';
 import type { DownloadEvent } from '../fetch/events.js';
 import { resolveOptions, type DownloaderOptions } from '../fetch/options.js';
 import type { DownloadResult } from '../fetch/result.js';
@@ -13,7 +14,7 @@ import { normalizeTarget, type Target } from '../fetch/target.js';
 import type { CliIo } from './io.js';
 import { Keyring } from '../rpm/keyring.js';
 import { readManifest } from './manifest.js';
-import { LineReporter, TtyProgress, type Reporter } from './progress.js';
+import { failedLines, LineReporter, TtyProgress, type Reporter } from './progress.js';
 
 /** Flags of `rpmfetch get`, as commander hands them over. */
 export interface GetFlags {
@@ -35,6 +36,8 @@ export interface GetFlags {
   json?: boolean;
   quiet?: boolean;
   key: string[];
+  repo?: boolean;
+  arch: string[];
 }
 
 function seconds(value: string): number {
@@ -101,11 +104,12 @@ export async function targetsFromFlags(paths: string[], flags: GetFlags): Promis
   return targets;
 }
 
-function resultJson(path: string, r: DownloadResult): object {
+function resultJson(path: string, r: DownloadResult, query?: string): object {
   return {
     file: r.file,
     ok: true,
     path,
+    ...(query !== undefined && { query }),
     nevra: r.rpm.nevra,
     url: r.url,
     mirror: r.mirror,
@@ -116,36 +120,85 @@ function resultJson(path: string, r: DownloadResult): object {
   };
 }
 
-function errorJson(path: string, file: string, err: unknown): object {
+function errorJson(path: string, file: string | null, err: unknown, query?: string): object {
   const error =
     err instanceof DownloadError
       ? { code: err.code, message: err.message, attempts: err.attempts }
       : err instanceof RpmfetchError
         ? { code: err.code, message: err.message, attempts: [] }
         : { code: 'ERR_INTERNAL', message: String(err), attempts: [] };
-  return { file, ok: false, path, nevra: null, error };
+  return { file, ok: false, path, ...(query !== undefined && { query }), nevra: null, error };
+}
+
+/** Checks the flag combinations of repository mode. */
+function checkRepoFlags(queries: string[], flags: GetFlags): void {
+  if (!flags.repo) {
+    if (flags.arch.length > 0) throw new InvalidOptionError('--arch applies to --repo');
+    return;
+  }
+  if (flags.manifest || flags.size !== undefined || flags.sha256 !== undefined || flags.integrity !== undefined) {
+    throw new InvalidOptionError('--repo takes package names; --manifest, --size, --sha256 and --integrity do not apply (the repository supplies size and checksum)');
+  }
+  if (queries.length === 0) throw new InvalidOptionError('--repo needs package names (NAME, NAME.ARCH or N-[E:]V-R[.A])');
+  if (flags.mirror.length === 0) throw new InvalidOptionError('--repo needs at least one --mirror (the repository base)');
+}
+
+/** Resolves the queries, reporting those that fail; undefined when the metadata itself failed. */
+async function resolveForCli(downloader: Downloader, queries: string[], flags: GetFlags, io: CliIo, reporter: Reporter): Promise<Resolution | undefined> {
+  let resolution: Resolution;
+  try {
+    resolution = await downloader.resolve(queries, { arch: flags.arch });
+  } catch (err) {
+    if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
+    // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
+    // fails with it, attempts included.
+    if (flags.json) for (const query of queries) io.out(JSON.stringify(errorJson(query, null, err, query)));
+    return undefined;
+  }
+  for (const item of resolution.items) {
+    if (item.ok) continue;
+    if (flags.json) io.out(JSON.stringify(errorJson(item.query, null, item.error, item.query)));
+    reporter.note(failedLines(item.query, item.error));
+  }
+  return resolution;
 }
 
 /** Runs `get`; resolves with the exit status (0 all verified, 1 any failed). Usage errors throw. */
-export async function runGet(paths: string[], flags: GetFlags, io: CliIo, signal: AbortSignal): Promise<number> {
-  const targets = await targetsFromFlags(paths, flags);
+export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  checkRepoFlags(args, flags);
+  const targets = flags.repo ? [] : await targetsFromFlags(args, flags);
   const options = downloadOptionsFromFlags(flags, signal);
   if (flags.key.length > 0) options.keys = await Keyring.load(flags.key);
   const dest = resolveOptions(options).dest; // validates every option before the first byte
   if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
   }
-  const reporter: Reporter = io.tty && !flags.quiet ? new TtyProgress(io.tty, targets.length) : new LineReporter((l) => io.err(l), flags.quiet === true);
+  const reporter: Reporter = io.tty && !flags.quiet ? new TtyProgress(io.tty, flags.repo ? args.length : targets.length) : new LineReporter((l) => io.err(l), flags.quiet === true);
+  /** Repository mode: the queries each target answers, for the JSON lines. */
+  const queriesOf = new Map<string, string>();
   const onEvent = (event: DownloadEvent): void => {
     reporter.onEvent(event);
     if (!flags.json) return;
-    if (event.type === 'done') io.out(JSON.stringify(resultJson(event.target, event.result)));
-    else if (event.type === 'failed') io.out(JSON.stringify(errorJson(event.target, join(dest, normalizeTarget(event.target).fileName), event.error)));
+    if (event.type === 'done') io.out(JSON.stringify(resultJson(event.target, event.result, queriesOf.get(event.target))));
+    // In repository mode a failed metadata file is reported once per query, by resolveForCli.
+    else if (event.type === 'failed' && (!flags.repo || queriesOf.has(event.target))) {
+      io.out(JSON.stringify(errorJson(event.target, join(dest, normalizeTarget(event.target).fileName), event.error, queriesOf.get(event.target))));
+    }
   };
   const downloader = createDownloader({ ...options, onEvent });
   try {
+    let failed = 0;
+    if (flags.repo) {
+      const resolved = await resolveForCli(downloader, args, flags, io, reporter);
+      if (!resolved) return 1;
+      for (const item of resolved.items) {
+        if (item.ok) queriesOf.set(item.package.target.path, [queriesOf.get(item.package.target.path), item.query].filter(Boolean).join(' '));
+      }
+      failed = resolved.items.filter((i) => !i.ok).length;
+      targets.push(...resolved.targets);
+    }
     const batch = await downloader.downloadAll(targets);
-    return batch.failed === 0 ? 0 : 1;
+    return batch.failed + failed === 0 ? 0 : 1;
   } finally {
     reporter.finish();
     downloader.close();
@@ -156,7 +209,7 @@ export async function runGet(paths: string[], flags: GetFlags, io: CliIo, signal
 export function getCommand(io: CliIo, done: (code: number) => void, signal: AbortSignal): Command {
   return new Command('get')
     .description('download packages from mirrors; only verified files are left in --dest')
-    .argument('[path...]', 'paths relative to every mirror (or absolute URLs)')
+    .argument('[path...]', 'paths relative to every mirror (or absolute URLs); with --repo, package names')
     .option('--mirror <url>', 'mirror base URL, http(s):// or file://; repeat in order of preference', collect, [])
     .option('--dest <dir>', 'destination directory', '.')
     .option('--manifest <file.jsonl>', 'JSON lines, one target each: {"path", "size"?, "sha256"?, "integrity"?}')
@@ -173,6 +226,8 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--no-reuse', 'download even when a verified file is already in --dest')
     .option('--allow-insecure-redirects', 'follow redirects from https to http')
     .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
+    .option('--repo', 'arguments are package names (NAME, NAME.ARCH, N-[E:]V-R[.A]) resolved through the mirrors\' repodata/, which supplies size and checksum')
+    .option('--arch <arch>', 'with --repo: architectures plain names resolve to (default: this machine\'s, plus noarch; "src" for source packages); repeat or comma-separate', collect, [])
     .option('--json', 'print one JSON object per target on stdout')
     .option('--quiet', 'print nothing but failures')
     .action(async (paths: string[], flags: GetFlags) => {

@@ -3,7 +3,7 @@
  * (one line per file in flight, then totals with rate and ETA), redrawn ten times a second. Elsewhere:
  * one line per finished file. `--quiet`: failures only.
  */
-import type { DownloadEvent } from '../fetch/events.js';
+import type { DownloadEvent, MetadataEvent } from '../fetch/events.js';
 import type { DownloadResult } from '../fetch/result.js';
 import type { DownloadError } from '../errors.js';
 
@@ -41,9 +41,17 @@ export function failedLines(target: string, error: DownloadError | Error): strin
   return [`FAILED  ${target}: ${code ? `${code} ` : ''}${error.message}`];
 }
 
+/** The line for a repository metadata file that arrived. */
+export function metadataLine(event: MetadataEvent): string {
+  const packages = event.packages !== undefined ? `  ${event.packages} packages` : '';
+  return `repodata  ${event.target.split('/').pop()}${packages}  ${formatBytes(event.size)} from ${event.mirror} in ${(event.duration / 1000).toFixed(1)} s`;
+}
+
 /** Receives every event of a run and writes to stderr as the mode wants. */
 export interface Reporter {
   onEvent(event: DownloadEvent): void;
+  /** Lines about something that is not an event (a package name the repository does not have). */
+  note(lines: readonly string[]): void;
   /** Stops redrawing; leaves the last totals on screen. */
   finish(): void;
 }
@@ -57,7 +65,12 @@ export class LineReporter implements Reporter {
 
   onEvent(event: DownloadEvent): void {
     if (event.type === 'done' && !this.quiet) this.write(doneLine(event.result));
-    else if (event.type === 'failed') for (const line of failedLines(event.target, event.error)) this.write(line);
+    else if (event.type === 'metadata' && !this.quiet) this.write(metadataLine(event));
+    else if (event.type === 'failed') this.note(failedLines(event.target, event.error));
+  }
+
+  note(lines: readonly string[]): void {
+    for (const line of lines) this.write(line);
   }
 
   finish(): void {}
@@ -121,12 +134,20 @@ export class TtyProgress implements Reporter {
         this.live.delete(event.target);
         this.pending.push(...failedLines(event.target, event.error));
         break;
+      case 'metadata':
+        this.live.delete(event.target);
+        this.pending.push(metadataLine(event));
+        break;
       case 'batch':
         this.totals = event;
         break;
       default:
         break;
     }
+  }
+
+  note(lines: readonly string[]): void {
+    this.pending.push(...lines);
   }
 
   private bar(fraction: number, width: number): string {

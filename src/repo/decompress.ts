@@ -3,7 +3,7 @@
  * repository meant; the bytes say what arrived): gzip, xz, zstd, bzip2 or plain XML. Each decoder
  * fails on a stream that ends early, so a cut-off file never parses as a shorter valid one.
  */
-import { Readable, type Transform } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -69,9 +69,18 @@ async function* xz(source: Chunks): AsyncGenerator<Uint8Array> {
   yield* new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
 }
 
+/** bzip2: unbzip2-stream is an old-style stream; a PassThrough gives it an async iterator. */
 async function* bzip2(source: Chunks): AsyncGenerator<Uint8Array> {
-  const unbzip2 = createRequire(import.meta.url)('unbzip2-stream') as () => Transform;
-  yield* through(source, unbzip2());
+  const unbzip2 = createRequire(import.meta.url)('unbzip2-stream') as () => NodeJS.ReadWriteStream;
+  const out = new PassThrough();
+  const feeding = pipeline(Readable.from(source, { objectMode: false }), unbzip2(), out);
+  feeding.catch(() => {}); // surfaces through the iteration below
+  try {
+    for await (const chunk of out) yield chunk as Uint8Array;
+    await feeding;
+  } finally {
+    out.destroy();
+  }
 }
 
 /**

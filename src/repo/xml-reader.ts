@@ -24,6 +24,8 @@ export class XmlReader {
   private readonly parser = new SaxesParser({ xmlns: false, position: true });
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private failure: RpmfetchError | undefined;
+  /** The line the document ended on (the parser forgets it once closed). */
+  private endLine: number | undefined;
 
   constructor(
     /** The file, as error messages name it. */
@@ -48,7 +50,7 @@ export class XmlReader {
 
   /** An error naming the file and where in it. */
   fail(message: string): RpmfetchError {
-    this.failure ??= new RpmfetchError('ERR_REPO_METADATA', `${this.what}: ${message.startsWith(':') ? message.slice(1) : message} (line ${this.parser.line})`);
+    this.failure ??= new RpmfetchError('ERR_REPO_METADATA', `${this.what}: ${message.startsWith(':') ? message.slice(1) : message} (line ${this.endLine ?? this.parser.line})`);
     return this.failure;
   }
 
@@ -74,6 +76,7 @@ export class XmlReader {
     }
     this.parse(() => {
       if (rest) this.parser.write(rest);
+      this.endLine = this.parser.line;
       this.parser.close();
     });
   }

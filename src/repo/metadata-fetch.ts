@@ -5,7 +5,7 @@
  * out. Every attempt starts from zero: a resumed compressed stream would have to be re-parsed anyway.
  */
 import { pipeline } from 'node:stream/promises';
-import { RpmfetchError, type DownloadError } from '../errors.js';
+import { RpmfetchError, type Attempt, type DownloadError } from '../errors.js';
 import { AttemptFailure } from '../fetch/attempt-failure.js';
 import { AttemptLoop, type Request, type TargetContext } from '../fetch/attempt-loop.js';
 import { targetUrl, type Mirror } from '../fetch/mirror.js';
@@ -32,6 +32,8 @@ export interface MetadataRequest<T> {
   readonly sink: () => MetadataSink<T>;
   /** Packages counted by the sink, for the event (primary files). */
   readonly packages?: (result: T) => number | undefined;
+  /** Mirrors (indexes into the context's mirrors) not to ask, with the reason. */
+  readonly skip?: ReadonlyMap<number, string>;
 }
 
 /** A fetched metadata file: the parse and where it came from. */
@@ -39,7 +41,11 @@ export interface FetchedMetadata<T> {
   readonly value: T;
   readonly url: string;
   readonly mirror: string;
+  /** Index of the mirror in the context's mirrors. */
+  readonly mirrorIndex: number;
   readonly size: number;
+  /** Every attempt made, the successful one last. */
+  readonly attempts: readonly Attempt[];
 }
 
 /** Fetches, checks and parses one metadata file; rejects with a DownloadError listing every attempt. */
@@ -55,6 +61,7 @@ class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
     context: TargetContext,
   ) {
     super(request.target.path, context);
+    for (const [mirror, reason] of request.skip ?? []) this.schedule.finish(mirror, reason);
   }
 
   protected urlFor(mirror: Mirror): URL {
@@ -110,7 +117,7 @@ class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
     }
     this.record(request, 'verify', 'OK', `checked and parsed ${this.label} (${check.bytes} bytes)`, source.status);
     this.context.pool.succeeded(request.mirror, request.bytes, performance.now() - request.started);
-    return { value: value as T, url: source.url, mirror: mirror.label, size: check.bytes };
+    return { value: value as T, url: source.url, mirror: mirror.label, mirrorIndex: request.mirror, size: check.bytes, attempts: [...this.attempts] };
   }
 
   private progressReporter(mirror: Mirror, source: OpenedSource): (bytes: number) => void {

@@ -4,12 +4,13 @@
  * decompressed and parsed as it streams, keeping only the packages the queries could mean. Each target
  * carries the size, checksum and NEVRA the metadata gives, so the download is checked against them.
  */
-import { InvalidOptionError, RepoError, RpmfetchError } from '../errors.js';
+import createDebug from 'debug';
+import { DownloadError, InvalidOptionError, RepoError, RpmfetchError, type Attempt } from '../errors.js';
 import type { TargetContext } from '../fetch/attempt-loop.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { formatNevra } from '../rpm/nevra.js';
 import { resolveArches } from './arch.js';
-import { fetchMetadata } from './metadata-fetch.js';
+import { fetchMetadata, type FetchedMetadata } from './metadata-fetch.js';
 import { locate, packageLocation } from './location.js';
 import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
 import { candidateNames, choosePackage } from './query.js';
@@ -52,10 +53,14 @@ export interface Resolution {
   readonly primary: { readonly mirror: string; readonly url: string; readonly size: number; readonly packages: number };
   /** Targets of the resolved queries, without duplicates (two queries may mean one package). */
   readonly targets: readonly Target[];
+  /** Every attempt at the metadata files, in order. */
+  readonly attempts: readonly Attempt[];
 }
 
 /** How the resolver reaches mirrors: the Downloader's contexts (shared pool, agents, events). */
 export type ContextFor = (target: NormalizedTarget) => TargetContext;
+
+const debug = createDebug('rpmfetch:mirror');
 
 /** A limit for a primary file whose size repomd.xml omits (the checksum still decides): 16 GiB. */
 const PRIMARY_MAX_BYTES = 16 * 1024 ** 3;
@@ -82,38 +87,36 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
   const repomdContext = contextFor(repomdTarget);
   const mirrorsAreFiles = repomdContext.mirrors.every((m) => m.kind === 'file');
-  // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
-  // next attempt elsewhere.
-  const repomd = await fetchMetadata(
-    {
-      target: repomdTarget,
-      expect: { maxBytes: REPOMD_MAX_BYTES },
-      decompress: false,
-      sink: () => {
-        const chunks: Uint8Array[] = [];
-        return { write: (c) => chunks.push(c), end: () => primaryOf(parseRepomd(Buffer.concat(chunks), repomdTarget.path), repomdTarget.path, repoPath, mirrorsAreFiles) };
-      },
-    },
-    repomdContext,
-    signal,
-  );
-  const { record, target: primaryTarget } = repomd.value;
   const wanted = new Set(queries.flatMap(candidateNames));
-  const primary = await fetchMetadata(
-    {
-      target: primaryTarget,
-      expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
-      decompress: true,
-      ...(record.openSize !== undefined && { openSize: record.openSize }),
-      sink: () => {
-        const parser = new PrimaryParser((name) => wanted.has(name), primaryTarget.path);
-        return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
-      },
-      packages: (parser) => parser.count,
-    },
-    contextFor(primaryTarget),
-    signal,
-  );
+  // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
+  // the bad one (stale, tampered): start over from another mirror's, until none is left.
+  const rejected = new Map<number, string>();
+  const attempts: Attempt[] = [];
+  let repomd: FetchedMetadata<ReturnType<typeof primaryOf>>;
+  let primary: FetchedMetadata<PrimaryParser>;
+  for (;;) {
+    try {
+      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, repomdContext, rejected, signal);
+    } catch (err) {
+      if (rejected.size === 0 || !(err instanceof DownloadError)) throw err;
+      const labels = [...rejected.keys()].map((i) => repomdContext.mirrors[i]?.label).join(', ');
+      throw new DownloadError(err.code, 'repository metadata', `no mirror serves the primary file that repomd.xml from ${labels} describes, and no other mirror serves a usable repomd.xml`, [...attempts, ...err.attempts], { cause: err });
+    }
+    attempts.push(...repomd.attempts);
+    try {
+      primary = await fetchPrimary(repomd.value.record, repomd.value.target, wanted, contextFor(repomd.value.target), signal);
+      break;
+    } catch (err) {
+      if (!(err instanceof DownloadError)) throw err;
+      attempts.push(...err.attempts);
+      const contentMismatch = err.attempts.some((a) => a.code === 'ERR_REPO_METADATA');
+      if (!contentMismatch || err.code !== 'ERR_ALL_MIRRORS_FAILED') {
+        throw rejected.size === 0 ? err : new DownloadError(err.code, err.target, err.message.split('\n')[0]?.replace(`${err.target}: `, '') ?? '', attempts, { cause: err });
+      }
+      debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror);
+      rejected.set(repomd.mirrorIndex, 'its repomd.xml describes a primary file no mirror serves');
+    }
+  }
   const entries = primary.value.entries;
   const items = queries.map((query): ResolveItem => {
     const entry = choosePackage(query, entries, arches);
@@ -143,7 +146,47 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
     repomd: { mirror: repomd.mirror, url: repomd.url },
     primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count },
     ...(repomd.value.repomd.revision !== undefined && { revision: repomd.value.repomd.revision }),
+    attempts: [...attempts, ...primary.attempts],
   };
+}
+
+/** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
+function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
+  // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
+  // next attempt elsewhere.
+  return fetchMetadata(
+    {
+      target,
+      expect: { maxBytes: REPOMD_MAX_BYTES },
+      decompress: false,
+      skip,
+      sink: () => {
+        const chunks: Uint8Array[] = [];
+        return { write: (c) => chunks.push(c), end: () => primaryOf(parseRepomd(Buffer.concat(chunks), target.path), target.path, repoPath, mirrorsAreFiles) };
+      },
+    },
+    context,
+    signal,
+  );
+}
+
+/** Fetches the primary file, checked against its repomd.xml record, keeping the wanted names. */
+function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, wanted: ReadonlySet<string>, context: TargetContext, signal?: AbortSignal): Promise<FetchedMetadata<PrimaryParser>> {
+  return fetchMetadata(
+    {
+      target,
+      expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
+      decompress: true,
+      ...(record.openSize !== undefined && { openSize: record.openSize }),
+      sink: () => {
+        const parser = new PrimaryParser((name) => wanted.has(name), target.path);
+        return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
+      },
+      packages: (parser) => parser.count,
+    },
+    context,
+    signal,
+  );
 }
 
 /** repomd.xml's primary record and where to fetch it (its location obeys the rules of package locations). */

@@ -43,6 +43,7 @@ export type {
 export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
 export type { PrimaryEntry } from './repo/primary-parser.js';
 export { rpmArch } from './repo/arch.js';
+export { kojiBuildPath, kojiRepoPath, kojiRpmFileName, kojiRpmPath, kojiTarget, kojiTaskPath, type KojiPathOptions, type KojiRpmInfo } from './repo/koji.js';
 export { rpmvercmp, compareEvr, type Evr } from './rpm/vercmp.js';
 export {
   RpmfetchError,

@@ -2,7 +2,9 @@
  * Koji's storage layout (koji's `PathInfo`), relative to its top URL (`https://kojipkgs.fedoraproject.org/`
  * or a `file://` mount of `/mnt/koji`), and download targets built from koji's RPM info: the
  * `payloadhash` koji records is the package's MD5 of header + payload (signature tag 1004), which
- * signing does not change, so it checks signed copies too.
+ * signing does not change, so it checks signed copies too. Koji's `size` is the imported (usually
+ * unsigned) copy's; a signed copy may differ (rpm since 4.14 signs into reserved space and keeps the
+ * size, older signers and bigger signatures do not), so a signed target leaves the size to the package.
  *
  * ```
  * packages/N/V/R/ARCH/N-V-R.ARCH.rpm                      the build's own copy

@@ -56,8 +56,8 @@ async function primaryXml(): Promise<Buffer> {
   if (!existsSync(path)) {
     await mkdir(work, { recursive: true });
     const out = createWriteStream(`${path}.tmp`);
-    for (const chunk of generatedPrimaryChunks(count)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-    await new Promise((r) => out.end(r));
+    for (const chunk of generatedPrimaryChunks(count)) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    await new Promise<void>((r) => out.end(() => r()));
     execFileSync('mv', [`${path}.tmp`, path]);
   }
   return readFile(path);

@@ -285,6 +285,102 @@ describe('primary.xml', () => {
   });
 });
 
+describe('primary.xml: the fast scanner against a full XML parser', () => {
+  const base = [...generatedPackages(12, 11)];
+  const wanted = (n: string) => ['pkg-00001', 'pkg-00004', 'pkg-00007', 'a<b>&c', 'pkg-00011'].includes(n);
+  const both = (xml: string) => {
+    const run = (reader: 'scan' | 'sax') => {
+      try {
+        const p = new PrimaryParser(wanted, 'primary.xml', reader);
+        p.write(enc(xml));
+        p.end();
+        return { entries: p.entries, count: p.count };
+      } catch (e) {
+        return { error: (e as RpmfetchError).code };
+      }
+    };
+    return { scan: run('scan'), sax: run('sax') };
+  };
+
+  /** Rewrites that keep the document well-formed and its meaning the same for a conforming parser. */
+  const sameMeaning: Array<(x: string, r: () => number) => string> = [
+    (x, r) => x.replace(/<\/size>|<size /g, (m) => (r() < 0.5 ? `<!-- </package><name>evil</name> -->${m}` : m)),
+    (x) => x.replace(/<arch>/g, '<?pi </package> <name>evil</name> ?><arch>'),
+    (x) => x.replace(/<name>(pkg-\d+)<\/name>/g, (_, n: string) => `<name><![CDATA[${n.slice(0, 3)}]]>${n.slice(3)}</name>`),
+    (x) => x.replace(/<name>pkg-/g, '<name>&#x70;&#107;g&#45;'),
+    (x) => x.replace(/ver="([^"]+)"/g, "ver = '$1'"),
+    (x) => x.replace(/<version ([^>]*)\/>/g, '<version $1></version>'),
+    (x) => x.replace(/<\/name>/g, '</name  \n>'),
+    (x) => x.replace(/\n/g, '\r\n'),
+    (x) => x.replace(/<location href/g, '<location\n\txml:base="https://cdn.example/a&amp;b/" href'),
+    (x) => x.replace(/<rpm:entry name="([^"]+)"/g, '<rpm:entry name="$1>x"'),
+    (x) => x.replace(/<package type="rpm">/g, '<package type="rpm"><!---->'),
+    (x) => x.replace(/<(\/?)name>/g, '<$1c:name>').replace('<metadata ', '<metadata xmlns:c="http://linux.duke.edu/metadata/common" '),
+    (x) => x.replace(/<description>[^<]*<\/description>/g, '<description><![CDATA[ <package> & </package> ]]></description>'),
+    (x) => x.replace('<name>pkg-00001</name>', '<name>a&lt;b&gt;&amp;c</name>'),
+  ];
+  test('every rewrite that keeps the meaning gives the same packages, alone and combined', () => {
+    const original = primaryXml(base);
+    const reference = both(original);
+    assert.ok('entries' in reference.sax && reference.sax.entries.length === 4, JSON.stringify(reference.sax));
+    for (const [i, rewrite] of sameMeaning.entries()) {
+      const r = both(rewrite(original, () => 0.3));
+      assert.deepEqual(r.scan, r.sax, `rewrite ${i}`);
+      assert.ok('entries' in r.scan, `rewrite ${i} parses`);
+    }
+    fc.assert(
+      fc.property(fc.subarray(sameMeaning.map((_, i) => i), { minLength: 2 }), fc.integer(), (picked, seed) => {
+        const r = prngOf(seed);
+        const xml = picked.reduce((x, i) => (sameMeaning[i] as (x: string, r: () => number) => string)(x, r), original);
+        const out = both(xml);
+        assert.deepEqual(out.scan, out.sax);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  /** Breakage both must refuse: structure, markup, entities in the fields read, encodings. */
+  const broken: Array<[string, (x: string) => string]> = [
+    ['a mismatched end tag', (x) => x.replace('</arch>', '</arc>')],
+    ['an unclosed element', (x) => x.replace('</format>', '')],
+    ['a truncated document', (x) => x.slice(0, x.length - 40)],
+    ['a DOCTYPE', (x) => x.replace('<metadata', '<!DOCTYPE metadata><metadata')],
+    ['a < in an attribute value', (x) => x.replace('ver="', 'ver="<')],
+    ['a duplicate attribute in a wanted package', (x) => x.replace('<location href="Packages/p/pkg-00001', '<location href="a.rpm" href="Packages/p/pkg-00001')],
+    ['a bare & in a wanted name', (x) => x.replace('<name>pkg-00004</name>', '<name>pkg&00004</name>')],
+    ['an unknown entity in a location', (x) => x.replace('href="Packages/p/pkg-00007', 'href="Packages/&foo;/pkg-00007')],
+    ['a second root element', (x) => `${x}<metadata/>`],
+    ['text after the root', (x) => `${x}junk`],
+    ['an unterminated comment', (x) => x.replace('</metadata>', '<!-- </metadata>')],
+    ['a non-UTF-8 encoding', (x) => x.replace('encoding="UTF-8"', 'encoding="latin1"')],
+  ];
+  for (const [what, breakIt] of broken) {
+    test(`both refuse ${what}`, () => {
+      const r = both(breakIt(primaryXml(base)));
+      assert.deepEqual(r.sax, { error: 'ERR_REPO_METADATA' }, 'the full parser refuses it');
+      assert.deepEqual(r.scan, { error: 'ERR_REPO_METADATA' });
+    });
+  }
+
+  test('named difference: character-level faults in what nobody reads fail the full parser, not the scanner', () => {
+    // The scanner decodes only the fields it keeps (a stray & in a description, a duplicate attribute
+    // of a package not asked for); the checksum in repomd.xml binds the rest of the bytes.
+    for (const xml of [primaryXml(base).replace('does things &amp; more', 'does things & more'), primaryXml(base).replace('<location href="', '<location href="a.rpm" href="')]) {
+      const r = both(xml);
+      assert.deepEqual(r.sax, { error: 'ERR_REPO_METADATA' });
+      assert.ok('entries' in r.scan && r.scan.entries.length === 4);
+    }
+  });
+});
+
+function prngOf(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
 /** Compresses with a command-line tool (the formats Node cannot write). */
 function compressWith(tool: string, args: string[], data: Buffer): Buffer {
   return execFileSync(tool, args, { input: data, maxBuffer: 1 << 28 });

@@ -158,7 +158,7 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     ['a repomd.xml that understates the size', (t) => patchPrimaryRecord(t, 'size', '100'), /larger than the 100 bytes/],
     ['a repomd.xml that overstates the size', (t) => patchPrimaryRecord(t, 'size', '999999'), /ended at \d+ of the 999999 bytes/],
     ['a repomd.xml that lies about the open size', (t) => patchPrimaryRecord(t, 'open-size', '10'), /more than the 10 bytes/],
-    ['a primary file that does not parse', (t) => rewritePrimary(t, 'gz', (x) => x.replace('</metadata>', '</metadat>')), /primary\.xml\.gz: .*(mismatch|closing tag|line)/i],
+    ['a primary file that does not parse', (t) => rewritePrimary(t, 'gz', (x) => x.replace('</metadata>', '</metadat>')), /primary\.xml\.gz: <\/metadat> where <\/metadata> belongs/],
     ['a repomd.xml that does not parse', (t) => editRepomd(t, (x) => x.replace('</repomd>', '')), /repomd\.xml: /],
     ['a repomd.xml without a primary file', (t) => editRepomd(t, (x) => x.replace('type="primary"', 'type="primary_old"')), /lists no primary file/],
   ];

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { RpmfetchError } from '../errors.js';
+import { decodeInWorker } from './decompress-worker.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'zchunk' | 'none';
 
@@ -42,9 +43,13 @@ async function* through(source: Chunks, transform: Transform): AsyncGenerator<Ui
   }
 }
 
+function nativeZstd(): (() => Transform) | undefined {
+  return (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+}
+
 /** zstd: Node's own decoder where it has one (22.15+), else fzstd. */
 async function* zstd(source: Chunks): AsyncGenerator<Uint8Array> {
-  const native = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+  const native = nativeZstd();
   if (native) {
     yield* through(source, native());
     return;
@@ -85,9 +90,10 @@ async function* bzip2(source: Chunks): AsyncGenerator<Uint8Array> {
 
 /**
  * A pipeline stage: compressed chunks in, decompressed chunks out, the format sniffed from the first
- * bytes. `what` names the file in errors.
+ * bytes. `what` names the file in errors. `worker`: decode JavaScript/WebAssembly formats on another
+ * core (worth it for files of a megabyte or more).
  */
-export function decompressor(what: string): (source: Chunks) => AsyncGenerator<Uint8Array> {
+export function decompressor(what: string, options: { worker?: boolean } = {}): (source: Chunks) => AsyncGenerator<Uint8Array> {
   return async function* decompress(source) {
     const it = source[Symbol.asyncIterator]();
     const head: Uint8Array[] = [];
@@ -127,13 +133,13 @@ export function decompressor(what: string): (source: Chunks) => AsyncGenerator<U
           yield* through(all, zlib.createGunzip());
           return;
         case 'zstd':
-          yield* zstd(all);
+          yield* options.worker && !nativeZstd() ? decodeInWorker(all, 'zstd') : zstd(all);
           return;
         case 'xz':
-          yield* xz(all);
+          yield* options.worker ? decodeInWorker(all, 'xz') : xz(all);
           return;
         case 'bzip2':
-          yield* bzip2(all);
+          yield* options.worker ? decodeInWorker(all, 'bzip2') : bzip2(all);
           return;
         case 'zchunk':
           throw new RpmfetchError('ERR_REPO_METADATA', `${what} is zchunk-compressed, which is not supported (use the primary, not primary_zck)`);

@@ -15,6 +15,9 @@ import type { NormalizedTarget } from '../fetch/target.js';
 import { BodyCheck, type BodyExpectations } from './body-check.js';
 import { decompressor } from './decompress.js';
 
+/** Compressed size from which decoding moves to a worker thread (starting one costs ~30 ms). */
+const WORKER_MIN_BYTES = 1024 * 1024;
+
 /** Receives the (decompressed) bytes of one attempt; `end()` returns the parse. */
 export interface MetadataSink<T> {
   write(chunk: Uint8Array): void;
@@ -107,7 +110,9 @@ class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
       value = sink.end();
     };
     try {
-      if (this.request.decompress) await pipeline(source.body, check, decompressor(this.label), consume, { signal });
+      // A big file decodes on another core while this one parses.
+      const worker = this.options.offload !== false && (this.request.expect.size ?? Number.POSITIVE_INFINITY) >= WORKER_MIN_BYTES;
+      if (this.request.decompress) await pipeline(source.body, check, decompressor(this.label, { worker }), consume, { signal });
       else await pipeline(source.body, check, consume, { signal });
     } catch (err) {
       if (monitor.error) throw monitor.error;

@@ -4,6 +4,7 @@
  * them (NEVRA, checksum, size, location).
  */
 import { XmlReader } from './xml-reader.js';
+import { XmlScanner, type ScanHandlers } from './xml-scanner.js';
 
 /** A package as primary.xml describes it. */
 export interface PrimaryEntry {
@@ -23,6 +24,8 @@ export interface PrimaryEntry {
 }
 
 interface Draft {
+  /** The name is known and not wanted: the rest of the package is not read. */
+  skip?: boolean;
   name?: string | undefined;
   arch?: string | undefined;
   epoch?: string | undefined;
@@ -42,24 +45,31 @@ export class PrimaryParser {
   readonly entries: PrimaryEntry[] = [];
   /** Packages seen. */
   count = 0;
-  private readonly reader: XmlReader;
+  private readonly reader: XmlReader | XmlScanner;
   private depth = 0;
   private draft: Draft | undefined;
   private field: 'name' | 'arch' | 'checksum' | undefined;
   private text = '';
   private declared: number | undefined;
 
+  /**
+   * `reader`: `scan`, the fast tag-level scanner (the default), or `sax`, a full character-level
+   * parser (the reference the scanner is tested against).
+   */
   constructor(
     private readonly wanted: (name: string) => boolean,
     what = 'primary.xml',
+    reader: 'scan' | 'sax' = 'scan',
   ) {
-    this.reader = new XmlReader(what, {
+    const handlers: ScanHandlers = {
       open: (name, attributes) => this.open(name, attributes),
       close: (name) => this.close(name),
       text: (t) => {
         if (this.field) this.text += t;
       },
-    });
+      wantsText: () => this.field !== undefined,
+    };
+    this.reader = reader === 'scan' ? new XmlScanner(what, handlers) : new XmlReader(what, handlers);
   }
 
   write(chunk: Uint8Array): void {
@@ -75,30 +85,32 @@ export class PrimaryParser {
     }
   }
 
-  private open(name: string, attributes: Readonly<Record<string, string>>): void {
+  private open(name: string, attributesOf: () => Readonly<Record<string, string>>): void {
     const depth = ++this.depth;
     if (depth === 1) {
       if (name !== 'metadata') throw this.reader.fail(`the root element is <${name}>, not <metadata>`);
-      const declared = attributes.packages;
+      const declared = attributesOf().packages;
       if (declared !== undefined) {
         if (!/^\d{1,9}$/.test(declared)) throw this.reader.fail(`packages="${declared}" is not a count`);
         this.declared = Number(declared);
       }
     } else if (depth === 2) {
       if (name === 'package') this.draft = {};
-    } else if (depth === 3 && this.draft) {
+    } else if (depth === 3 && this.draft && !this.draft.skip) {
       const d = this.draft;
       if (TEXT_FIELDS.has(name)) {
         this.field = name as 'name' | 'arch' | 'checksum';
         this.text = '';
-        if (name === 'checksum') d.checksumType = attributes.type ?? '';
+        if (name === 'checksum') d.checksumType = attributesOf().type ?? '';
       } else if (name === 'version') {
+        const attributes = attributesOf();
         d.epoch = attributes.epoch ?? '0';
         d.version = attributes.ver;
         d.release = attributes.rel;
       } else if (name === 'size') {
-        d.size = attributes.package;
+        d.size = attributesOf().package;
       } else if (name === 'location') {
+        const attributes = attributesOf();
         d.href = attributes.href;
         d.base = attributes['xml:base'];
       }
@@ -110,12 +122,14 @@ export class PrimaryParser {
     if (depth === 3 && this.field) {
       const d = this.draft as Draft;
       d[this.field] = this.text;
+      // createrepo_c writes <name> first: an unwanted package is skipped from here on.
+      if (this.field === 'name' && !this.wanted(this.text)) d.skip = true;
       this.field = undefined;
     } else if (depth === 2 && name === 'package' && this.draft) {
       this.count++;
       const d = this.draft;
       this.draft = undefined;
-      if (d.name !== undefined && this.wanted(d.name)) this.entries.push(this.entry(d));
+      if (!d.skip && d.name !== undefined && this.wanted(d.name)) this.entries.push(this.entry(d));
     }
   }
 

@@ -47,7 +47,9 @@ export function parseRepomd(bytes: Uint8Array, what = 'repomd.xml'): Repomd {
   let text = '';
   let checksumType = '';
   const reader: XmlReader = new XmlReader(what, {
-    open(name, attributes) {
+    wantsText: () => true,
+    open(name, attributesOf) {
+      const attributes = attributesOf();
       stack.push(name);
       text = '';
       if (stack.length === 1 && name !== 'repomd') throw reader.fail(`the root element is <${name}>, not <repomd>`);

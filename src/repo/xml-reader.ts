@@ -1,18 +1,14 @@
 /**
- * A streaming XML reader for repository metadata: bytes in (any chunking, UTF-8 only), element and
+ * A full (character-level) streaming XML reader, for repomd.xml and as the reference the fast
+ * primary-file scanner is tested against: bytes in (any chunking, UTF-8 only), element and
  * text callbacks out, by local name (createrepo_c writes `rpm:` prefixes; the meaning is the same without
  * them). A DOCTYPE is refused: metadata never has one, and it is how entity tricks get in. Any
  * malformation is an `ERR_REPO_METADATA` naming the file and line.
  */
 import { SaxesParser } from 'saxes';
 import { RpmfetchError } from '../errors.js';
+import type { ScanHandlers } from './xml-scanner.js';
 
-export interface XmlHandlers {
-  open(name: string, attributes: Readonly<Record<string, string>>): void;
-  close(name: string): void;
-  /** Character data (text and CDATA), already unescaped; may come in pieces. */
-  text(text: string): void;
-}
 
 /** The local part of a qualified name. */
 function local(name: string): string {
@@ -30,10 +26,10 @@ export class XmlReader {
   constructor(
     /** The file, as error messages name it. */
     private readonly what: string,
-    handlers: XmlHandlers,
+    handlers: ScanHandlers,
   ) {
     const p = this.parser;
-    p.on('opentag', (tag) => handlers.open(local(tag.name), tag.attributes as Record<string, string>));
+    p.on('opentag', (tag) => handlers.open(local(tag.name), () => tag.attributes as Record<string, string>));
     p.on('closetag', (tag) => handlers.close(local(tag.name)));
     p.on('text', handlers.text);
     p.on('cdata', handlers.text);

@@ -19,22 +19,16 @@ import { fileURLToPath } from 'node:url';
 import { blackHole } from '../test/helpers/fault-mirror.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchPackages } from './batch-packages.js';
-import { buildDist, have, measure, median, options, table, type Run } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20' });
-const PYTHON = '/usr/bin/python3';
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/batch needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');
   process.exit(2);
 }
-try {
-  execFileSync(PYTHON, ['-c', 'import librepo'], { stdio: 'ignore' });
-} catch {
-  console.error('bench/batch needs librepo for /usr/bin/python3 (apt-get install python3-librepo)');
-  process.exit(2);
-}
+requirePython('bench/batch', ['librepo'], 'python3-librepo');
 
 const files = await batchPackages(ROOT, Number(opts.count), Number(opts['total-mib']));
 const entries = files.map((f) => {

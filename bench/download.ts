@@ -18,11 +18,10 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadKind } from '../test/helpers/rpm-tools.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { benchPackage } from './bench-package.js';
-import { buildDist, have, measure, median, options, table, type Run } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5' });
-const PYTHON = '/usr/bin/python3';
 
 for (const tool of ['rpmbuild', 'curl', 'nginx']) {
   if (!have(tool) && !(tool === 'nginx' && have('/usr/sbin/nginx'))) {
@@ -30,12 +29,7 @@ for (const tool of ['rpmbuild', 'curl', 'nginx']) {
     process.exit(2);
   }
 }
-try {
-  execFileSync(PYTHON, ['-c', 'import librepo'], { stdio: 'ignore' });
-} catch {
-  console.error('bench/download needs librepo for /usr/bin/python3 (apt-get install python3-librepo)');
-  process.exit(2);
-}
+requirePython('bench/download', ['librepo'], 'python3-librepo');
 
 const file = await benchPackage(ROOT, Number(opts['size-mib']), opts.payload as PayloadKind);
 const name = basename(file);

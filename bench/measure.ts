@@ -60,6 +60,19 @@ export function have(command: string): boolean {
   }
 }
 
+/** Debian's python3, which the librepo / libsolv baselines run under. */
+export const PYTHON = '/usr/bin/python3';
+
+/** Exits (status 2, with what to install) unless PYTHON can import every module named. */
+export function requirePython(bench: string, modules: string[], packages: string): void {
+  try {
+    execFileSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+  } catch {
+    console.error(`${bench} needs ${modules.join(' and ')} for ${PYTHON} (apt-get install ${packages})`);
+    process.exit(2);
+  }
+}
+
 /** `--name value` style options with defaults. */
 export function options<T extends Record<string, string>>(defaults: T): T {
   const out: Record<string, string> = { ...defaults };

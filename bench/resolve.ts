@@ -21,10 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { generatedPrimaryChunks } from '../test/helpers/primary-xml.js';
 import { nginxMissing, startNginx } from '../test/helpers/nginx.js';
-import { buildDist, have, measure, median, options, table, type Run } from './measure.js';
+import { primaryRecordXml } from '../test/helpers/repo.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PYTHON = '/usr/bin/python3';
 const opts = options({ packages: '50000', names: '50', runs: '3', formats: 'zstd,gz,xz' });
 const count = Number(opts.packages);
 const formats = opts.formats.split(',') as Array<'zstd' | 'gz' | 'xz'>;
@@ -33,12 +33,7 @@ if (nginxMissing()) {
   console.error('bench/resolve needs nginx (apt-get install nginx-light)');
   process.exit(2);
 }
-try {
-  execFileSync(PYTHON, ['-c', 'import librepo, solv'], { stdio: 'ignore' });
-} catch {
-  console.error('bench/resolve needs librepo and libsolv for /usr/bin/python3 (apt-get install python3-librepo python3-solv)');
-  process.exit(2);
-}
+requirePython('bench/resolve', ['librepo', 'solv'], 'python3-librepo python3-solv');
 for (const f of formats) {
   const tool = { zstd: 'zstd', xz: 'xz', gz: undefined }[f];
   if (tool && !have(tool)) {
@@ -82,14 +77,7 @@ async function repository(xml: Buffer, format: 'zstd' | 'gz' | 'xz'): Promise<{ 
     `<?xml version="1.0" encoding="UTF-8"?>
 <repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">
   <revision>1700000000</revision>
-  <data type="primary">
-    <checksum type="sha256">${sha256(packed)}</checksum>
-    <open-checksum type="sha256">${sha256(xml)}</open-checksum>
-    <location href="${href}"/>
-    <timestamp>1700000000</timestamp>
-    <size>${packed.length}</size>
-    <open-size>${xml.length}</open-size>
-  </data>
+  ${primaryRecordXml(href, packed, xml)}
 </repomd>
 `,
   );

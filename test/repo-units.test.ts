@@ -23,18 +23,11 @@ import { PrimaryParser, type PrimaryEntry } from '../src/repo/primary-parser.js'
 import { candidateNames, choosePackage, readQuery } from '../src/repo/query.js';
 import { parseRepomd, primaryRecord } from '../src/repo/repomd.js';
 import { compareEvr, rpmvercmp } from '../src/rpm/vercmp.js';
+import { seeded } from './helpers/layout.js';
 import { generatedPackages, primaryXml, type PrimaryPackage } from './helpers/primary-xml.js';
+import { have } from './helpers/rpm-tools.js';
 
 const HEX = 'ab'.repeat(32);
-
-function have(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Why librpmio's rpmvercmp cannot be called here (python3's ctypes loads it), or undefined. */
 function librpmioMissing(): string | undefined {
@@ -330,7 +323,7 @@ describe('primary.xml: the fast scanner against a full XML parser', () => {
     }
     fc.assert(
       fc.property(fc.subarray(sameMeaning.map((_, i) => i), { minLength: 2 }), fc.integer(), (picked, seed) => {
-        const r = prngOf(seed);
+        const r = seeded(seed);
         const xml = picked.reduce((x, i) => (sameMeaning[i] as (x: string, r: () => number) => string)(x, r), original);
         const out = both(xml);
         assert.deepEqual(out.scan, out.sax);
@@ -372,14 +365,6 @@ describe('primary.xml: the fast scanner against a full XML parser', () => {
     }
   });
 });
-
-function prngOf(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** Compresses with a command-line tool (the formats Node cannot write). */
 function compressWith(tool: string, args: string[], data: Buffer): Buffer {

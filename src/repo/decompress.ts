@@ -31,15 +31,19 @@ export function sniffCompression(head: Uint8Array): Compression {
 
 type Chunks = AsyncIterable<Uint8Array>;
 
-/** Runs chunks through a Node transform stream, yielding its output. */
-async function* through(source: Chunks, transform: Transform): AsyncGenerator<Uint8Array> {
-  const feeding = pipeline(Readable.from(source, { objectMode: false }), transform);
+/**
+ * Runs chunks through a Node stream stage (zlib's, or an old-style one like unbzip2-stream's), yielding
+ * its output; the PassThrough gives any stage an async iterator.
+ */
+async function* through(source: Chunks, stage: NodeJS.ReadWriteStream): AsyncGenerator<Uint8Array> {
+  const out = new PassThrough();
+  const feeding = pipeline(Readable.from(source, { objectMode: false }), stage, out);
   feeding.catch(() => {}); // surfaces through the iteration below
   try {
-    for await (const chunk of transform) yield chunk as Uint8Array;
+    for await (const chunk of out) yield chunk as Uint8Array;
     await feeding;
   } finally {
-    transform.destroy();
+    out.destroy();
   }
 }
 
@@ -74,18 +78,9 @@ async function* xz(source: Chunks): AsyncGenerator<Uint8Array> {
   yield* new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
 }
 
-/** bzip2: unbzip2-stream is an old-style stream; a PassThrough gives it an async iterator. */
 async function* bzip2(source: Chunks): AsyncGenerator<Uint8Array> {
   const unbzip2 = createRequire(import.meta.url)('unbzip2-stream') as () => NodeJS.ReadWriteStream;
-  const out = new PassThrough();
-  const feeding = pipeline(Readable.from(source, { objectMode: false }), unbzip2(), out);
-  feeding.catch(() => {}); // surfaces through the iteration below
-  try {
-    for await (const chunk of out) yield chunk as Uint8Array;
-    await feeding;
-  } finally {
-    out.destroy();
-  }
+  yield* through(source, unbzip2());
 }
 
 /**

@@ -6,7 +6,7 @@
  * malformation is an `ERR_REPO_METADATA` naming the file and line.
  */
 import { SaxesParser } from 'saxes';
-import { RpmfetchError } from '../errors.js';
+import { XmlInput } from './xml-input.js';
 import type { ScanHandlers } from './xml-scanner.js';
 
 
@@ -16,18 +16,13 @@ function local(name: string): string {
   return colon < 0 ? name : name.slice(colon + 1);
 }
 
-export class XmlReader {
+export class XmlReader extends XmlInput {
   private readonly parser = new SaxesParser({ xmlns: false, position: true });
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private failure: RpmfetchError | undefined;
   /** The line the document ended on (the parser forgets it once closed). */
   private endLine: number | undefined;
 
-  constructor(
-    /** The file, as error messages name it. */
-    private readonly what: string,
-    handlers: ScanHandlers,
-  ) {
+  constructor(what: string, handlers: ScanHandlers) {
+    super(what);
     const p = this.parser;
     p.on('opentag', (tag) => handlers.open(local(tag.name), () => tag.attributes as Record<string, string>));
     p.on('closetag', (tag) => handlers.close(local(tag.name)));
@@ -40,49 +35,20 @@ export class XmlReader {
       if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) throw this.fail(`encoding ${decl.encoding} is not supported (only UTF-8)`);
     });
     p.on('error', (err) => {
-      throw this.fail(err.message);
+      // saxes prefixes its messages with the position, which place() gives.
+      throw this.fail(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''));
     });
   }
 
-  /** An error naming the file and where in it. */
-  fail(message: string): RpmfetchError {
-    this.failure ??= new RpmfetchError('ERR_REPO_METADATA', `${this.what}: ${message.startsWith(':') ? message.slice(1) : message} (line ${this.endLine ?? this.parser.line})`);
-    return this.failure;
+  protected place(): string {
+    return `line ${this.endLine ?? this.parser.line}`;
   }
 
-  write(chunk: Uint8Array): void {
-    if (this.failure) throw this.failure;
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      throw this.fail('not valid UTF-8');
-    }
-    this.parse(() => this.parser.write(text));
-  }
-
-  /** Ends the document; throws if it is incomplete. */
-  end(): void {
-    if (this.failure) throw this.failure;
-    let rest: string;
-    try {
-      rest = this.decoder.decode();
-    } catch {
-      throw this.fail('not valid UTF-8 at the end');
-    }
-    this.parse(() => {
-      if (rest) this.parser.write(rest);
+  protected feed(text: string, final: boolean): void {
+    if (text) this.parser.write(text);
+    if (final) {
       this.endLine = this.parser.line;
       this.parser.close();
-    });
-  }
-
-  private parse(run: () => void): void {
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof RpmfetchError) throw err;
-      throw this.fail((err as Error).message);
     }
   }
 }

@@ -11,7 +11,7 @@
  * checked is the character-level validity of text the reader skips (a stray `&` in a description):
  * the file's checksum in repomd.xml binds its bytes, and no field taken from it can be changed that way.
  */
-import { RpmfetchError } from '../errors.js';
+import { XmlInput } from './xml-input.js';
 
 export interface ScanHandlers {
   /** An element starts; `attributes()` decodes its attributes on demand. Names are local (prefix dropped). */
@@ -35,53 +35,26 @@ function local(name: string): string {
   return colon < 0 ? name : name.slice(colon + 1);
 }
 
-export class XmlScanner {
+export class XmlScanner extends XmlInput {
   private buf = '';
   private pos = 0;
   /** Characters consumed before `buf` (for error positions). */
   private consumed = 0;
   private readonly stack: string[] = [];
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private seenRoot = false;
-  private failure: RpmfetchError | undefined;
 
   constructor(
-    private readonly what: string,
+    what: string,
     private readonly handlers: ScanHandlers,
-  ) {}
-
-  /** An error naming the file and where in it. */
-  fail(message: string): RpmfetchError {
-    this.failure ??= new RpmfetchError('ERR_REPO_METADATA', `${this.what}: ${message} (at character ${this.consumed + this.pos})`);
-    return this.failure;
+  ) {
+    super(what);
   }
 
-  write(chunk: Uint8Array): void {
-    if (this.failure) throw this.failure;
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      throw this.fail('not valid UTF-8');
-    }
-    this.feed(text, false);
+  protected place(): string {
+    return `at character ${this.consumed + this.pos}`;
   }
 
-  end(): void {
-    if (this.failure) throw this.failure;
-    let rest: string;
-    try {
-      rest = this.decoder.decode();
-    } catch {
-      throw this.fail('not valid UTF-8 at the end');
-    }
-    this.feed(rest, true);
-    if (this.pos < this.buf.length && this.buf.slice(this.pos).trim() !== '') throw this.fail('text after the document');
-    if (this.stack.length > 0) throw this.fail(`the document ended inside <${this.stack[this.stack.length - 1]}>`);
-    if (!this.seenRoot) throw this.fail('no root element');
-  }
-
-  private feed(text: string, final: boolean): void {
+  protected feed(text: string, final: boolean): void {
     // Keep only what is not consumed yet, then scan.
     if (this.pos > 0) {
       this.consumed += this.pos;
@@ -89,12 +62,11 @@ export class XmlScanner {
       this.pos = 0;
     }
     this.buf += text;
-    try {
-      this.scan(final);
-    } catch (err) {
-      if (err instanceof RpmfetchError) throw (this.failure = err);
-      throw this.fail((err as Error).message);
-    }
+    this.scan(final);
+    if (!final) return;
+    if (this.pos < this.buf.length && this.buf.slice(this.pos).trim() !== '') throw this.fail('text after the document');
+    if (this.stack.length > 0) throw this.fail(`the document ended inside <${this.stack[this.stack.length - 1]}>`);
+    if (!this.seenRoot) throw this.fail('no root element');
   }
 
   private scan(final: boolean): void {

@@ -2,6 +2,7 @@
  * Writes primary.xml in createrepo_c's shape, for tests of odd metadata and for the resolve benchmark
  * (a Fedora-sized primary, generated: each package carries provides, requires and files like real ones).
  */
+import { seeded } from './layout.js';
 
 export interface PrimaryPackage {
   name: string;
@@ -54,18 +55,6 @@ ${packages.map(packageXml).join('')}</metadata>
 `;
 }
 
-/** Deterministic pseudo-random numbers (a test must produce the same primary every run). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The Fedora-like <format> body of a generated package: provides, requires and a few files. */
 function formatBody(name: string, version: string, release: string, rand: () => number): string {
   const provides = [`<rpm:entry name="${name}" flags="EQ" epoch="0" ver="${version}" rel="${release}"/>`];
@@ -91,7 +80,7 @@ function formatBody(name: string, version: string, release: string, rand: () => 
  * i686, with a Fedora-like amount of dependency data.
  */
 export function* generatedPackages(count: number, seed = 1): Generator<PrimaryPackage> {
-  const rand = prng(seed);
+  const rand = seeded(seed);
   const arches = ['x86_64', 'x86_64', 'noarch', 'i686'];
   for (let i = 0; i < count; i++) {
     const name = `pkg-${String(i).padStart(5, '0')}`;

@@ -9,17 +9,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { have } from './rpm-tools.js';
 
 const run = promisify(execFile);
-
-function have(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Why createrepo_c tests cannot run here (they must in CI), or undefined. */
 export function createrepoMissing(): string | undefined {
@@ -101,15 +93,19 @@ export function rewritePrimary(files: Map<string, Buffer>, format: Compression, 
   const newHref = `repodata/${sha256(packed)}-primary.xml${EXT[format]}`;
   files.delete(href);
   files.set(newHref, packed);
-  const newBlock = `<data type="primary">
+  editRepomd(files, (r) => r.replace(block, primaryRecordXml(newHref, packed, xml)));
+}
+
+/** repomd.xml's `<data type="primary">` record describing a primary file truthfully. */
+export function primaryRecordXml(href: string, packed: Buffer, xml: Buffer): string {
+  return `<data type="primary">
     <checksum type="sha256">${sha256(packed)}</checksum>
     <open-checksum type="sha256">${sha256(xml)}</open-checksum>
-    <location href="${newHref}"/>
+    <location href="${href}"/>
     <timestamp>1700000000</timestamp>
     <size>${packed.length}</size>
     <open-size>${xml.length}</open-size>
   </data>`;
-  editRepomd(files, (r) => r.replace(block, newBlock));
 }
 
 /** Edits repomd.xml's text. */

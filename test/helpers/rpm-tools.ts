@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-function have(command: string): boolean {
+/** True when `command` is on the PATH. */
+export function have(command: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
     return true;

@@ -44,7 +44,9 @@ export function failedLines(target: string, error: DownloadError | Error): strin
 /** The line for a repository metadata file that arrived. */
 export function metadataLine(event: MetadataEvent): string {
   const packages = event.packages !== undefined ? `  ${event.packages} packages` : '';
-  return `repodata  ${event.target.split('/').pop()}${packages}  ${formatBytes(event.size)} from ${event.mirror} in ${(event.duration / 1000).toFixed(1)} s`;
+  // createrepo_c prefixes metadata file names with their checksum; the rest says what the file is.
+  const name = (event.target.split('/').pop() ?? event.target).replace(/^[0-9a-f]{32,}-/, '');
+  return `repodata  ${name}${packages}  ${formatBytes(event.size)} from ${event.mirror} in ${(event.duration / 1000).toFixed(1)} s`;
 }
 
 /** Receives every event of a run and writes to stderr as the mode wants. */

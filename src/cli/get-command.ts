@@ -2,13 +2,14 @@
  * `rpmfetch get`: download targets from mirrors, verified. Paths come as arguments or from a JSON-lines
  * manifest. Results go to stdout with --json; human lines and errors to stderr.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
 import { createDownloader, type Downloader } from '../fetch/downloader.js';
 import type { Resolution } from '../repo/resolve.js';
 import type { DownloadEvent } from '../fetch/events.js';
-import { resolveOptions, type DownloaderOptions } from '../fetch/options.js';
+import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../fetch/options.js';
 import type { DownloadResult } from '../fetch/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 import type { CliIo } from './io.js';
@@ -38,6 +39,11 @@ export interface GetFlags {
   key: string[];
   repo?: boolean;
   arch: string[];
+  /** A proxy URL, or false for `--no-proxy`. */
+  proxy?: string | false;
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
 }
 
 function seconds(value: string): number {
@@ -83,6 +89,25 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.allowInsecureRedirects && { allowInsecureRedirects: true }),
+    ...(flags.proxy !== undefined && { proxy: flags.proxy }),
+  };
+}
+
+/** `--ca`, `--client-cert`, `--client-key`: the TLS option, read from files. */
+async function tlsFromFlags(flags: GetFlags): Promise<TlsOptions | undefined> {
+  if (flags.ca === undefined && flags.clientCert === undefined && flags.clientKey === undefined) return undefined;
+  if ((flags.clientCert === undefined) !== (flags.clientKey === undefined)) throw new InvalidOptionError('--client-cert and --client-key go together');
+  const read = async (path: string, flag: string) => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new InvalidOptionError(`${flag} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    ...(flags.ca !== undefined && { ca: await read(flags.ca, '--ca') }),
+    ...(flags.clientCert !== undefined && { cert: await read(flags.clientCert, '--client-cert') }),
+    ...(flags.clientKey !== undefined && { key: await read(flags.clientKey, '--client-key') }),
   };
 }
 
@@ -169,6 +194,8 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
   const targets = flags.repo ? [] : await targetsFromFlags(args, flags);
   const options = downloadOptionsFromFlags(flags, signal);
   if (flags.key.length > 0) options.keys = await Keyring.load(flags.key);
+  const tls = await tlsFromFlags(flags);
+  if (tls) options.tls = tls;
   const dest = resolveOptions(options).dest; // validates every option before the first byte
   if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
@@ -228,6 +255,11 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
     .option('--repo', 'arguments are package names (NAME, NAME.ARCH, N-[E:]V-R[.A]) resolved through the mirrors\' repodata/, which supplies size and checksum')
     .option('--arch <arch>', 'with --repo: architectures plain names resolve to (default: this machine\'s, plus noarch; "src" for source packages); repeat or comma-separate', collect, [])
+    .option('--proxy <url>', 'forward proxy for every request (default: from https_proxy / http_proxy / all_proxy, minus no_proxy)')
+    .option('--no-proxy', 'connect directly, whatever the environment says')
+    .option('--ca <file.pem>', 'extra CA certificates to trust for https mirrors')
+    .option('--client-cert <file.pem>', 'client certificate for https mirrors that require one (with --client-key)')
+    .option('--client-key <file.pem>', 'private key of --client-cert')
     .option('--json', 'print one JSON object per target on stdout')
     .option('--quiet', 'print nothing but failures')
     .action(async (paths: string[], flags: GetFlags) => {

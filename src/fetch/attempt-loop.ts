@@ -13,7 +13,8 @@ import { AttemptSchedule } from './attempt-schedule.js';
 import type { DownloadEvent } from './events.js';
 import type { Mirror } from './mirror.js';
 import type { MirrorPool } from './mirror-pool.js';
-import type { Agents, ResolvedOptions } from './options.js';
+import type { NetworkAgents } from './agents.js';
+import type { ResolvedOptions } from './options.js';
 import { openFile, openHttp, type OpenedSource, type SourceRequest } from './sources.js';
 
 const debugRetry = createDebug('rpmfetch:retry');
@@ -24,7 +25,7 @@ export interface TargetContext {
   readonly options: ResolvedOptions;
   readonly mirrors: readonly Mirror[];
   readonly pool: MirrorPool;
-  readonly agents?: Agents;
+  readonly agents?: NetworkAgents;
   readonly emit: (event: DownloadEvent) => void;
 }
 
@@ -219,6 +220,7 @@ export abstract class AttemptLoop<T> {
       timeouts: this.options.timeouts,
       signal: request.controller.signal,
       ...(this.context.agents && { agents: this.context.agents }),
+      ...(this.options.tls && { tls: this.options.tls }),
       maxRedirects: this.options.maxRedirects,
       allowInsecureRedirects: this.options.allowInsecureRedirects,
       userAgent: this.options.userAgent,

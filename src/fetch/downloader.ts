@@ -2,14 +2,13 @@
  * Downloaders: many targets sharing mirror health, connection slots and keep-alive connections, with a
  * limit on targets in flight. `download()` and `downloadAll()` are one-shot Downloaders.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
 import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
 import type { DownloadEvent } from './events.js';
 import { mirrorOfUrl } from './mirror.js';
 import { MirrorPool } from './mirror-pool.js';
-import { resolveOptions, safeEmitter, type Agents, type DownloaderOptions, type ResolvedOptions } from './options.js';
+import { NetworkAgents } from './agents.js';
+import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from './target.js';
 import type { TargetContext } from './attempt-loop.js';
@@ -93,7 +92,7 @@ class Slots {
 
 class DownloaderImpl implements Downloader {
   private readonly options: ResolvedOptions;
-  private readonly agents: Agents;
+  private readonly agents: NetworkAgents;
   private readonly pool: MirrorPool;
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
@@ -104,7 +103,7 @@ class DownloaderImpl implements Downloader {
     this.options = resolveOptions(options);
     // The pool limits requests per mirror; the agents only keep connections alive for reuse, so that
     // no request waits inside an agent while its response timeout runs.
-    this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+    this.agents = new NetworkAgents(this.options.proxy);
     this.pool = new MirrorPool(
       this.options.mirrors.map((m) => m.label),
       { connectionsPerMirror: this.options.connectionsPerMirror, cooldownAfter: this.options.cooldownAfter, cooldown: this.options.cooldown, adaptive: this.options.adaptive },
@@ -207,8 +206,7 @@ class DownloaderImpl implements Downloader {
   }
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.destroy();
   }
 }
 

@@ -2,8 +2,6 @@
  * Options of downloads and batches, their defaults (DESIGN.md's defaults table) and validation.
  */
 import { resolve } from 'node:path';
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
 import createDebug from 'debug';
 import { InvalidOptionError } from '../errors.js';
 import type { Keyring } from '../rpm/keyring.js';
@@ -11,6 +9,7 @@ import type { OffloadMode } from '../rpm/stream-hasher.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { DownloadEvent } from './events.js';
 import { normalizeMirrors, type Mirror } from './mirror.js';
+import { resolveProxy, type ProxyConfig, type ProxyOption } from './proxy.js';
 import { resolveTimeouts, type DownloadTimeouts, type ResolvedTimeouts } from './timeouts.js';
 
 const debug = createDebug('rpmfetch:retry');
@@ -57,6 +56,23 @@ export interface DownloadOptions {
    * signature by one of them and no bad one (`ERR_SIGNATURE_BAD`, `ERR_SIGNATURE_NOKEY`, `ERR_UNSIGNED`).
    */
   keys?: Keyring;
+  /**
+   * Forward proxy: a URL for every request, `{ http, https, noProxy }`, or `false` to ignore the
+   * environment. Default: `https_proxy` / `http_proxy` / `all_proxy` / `no_proxy` (either case).
+   */
+  proxy?: ProxyOption;
+  /** TLS towards https mirrors: extra trusted CAs, and a client certificate for mirrors that ask for one. */
+  tls?: TlsOptions;
+}
+
+/** TLS settings for https mirrors (PEM text or buffers). */
+export interface TlsOptions {
+  /** CA certificates to trust besides Node's (a private mirror's CA). */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Client certificate, for mirrors that require one; needs `key`. */
+  cert?: string | Buffer;
+  /** The client certificate's private key. */
+  key?: string | Buffer;
 }
 
 /** Options of batches and Downloaders, on top of {@link DownloadOptions}. */
@@ -100,6 +116,8 @@ export interface ResolvedOptions {
   readonly cooldownAfter: number;
   readonly cooldown: number;
   readonly keys: Keyring | undefined;
+  readonly proxy: ProxyConfig;
+  readonly tls: TlsOptions | undefined;
 }
 
 export const USER_AGENT = 'rpmfetch/0.1';
@@ -138,7 +156,15 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
     cooldown: count(o.cooldown, 'cooldown', 30_000),
     keys: o.keys,
+    proxy: resolveProxy(o.proxy),
+    tls: checkTls(o.tls),
   };
+}
+
+function checkTls(tls: TlsOptions | undefined): TlsOptions | undefined {
+  if (!tls) return undefined;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new InvalidOptionError('tls.cert and tls.key go together');
+  return tls;
 }
 
 /** Calls a listener without letting its exceptions into the download machinery. */
@@ -151,10 +177,4 @@ export function safeEmitter(listener: ((event: DownloadEvent) => void) | undefin
       debug('an onEvent listener threw on %s: %s', event.type, err instanceof Error ? err.message : String(err));
     }
   };
-}
-
-/** Keep-alive agents shared by the downloads of one Downloader. */
-export interface Agents {
-  http: HttpAgent;
-  https: HttpsAgent;
 }

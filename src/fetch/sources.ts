@@ -3,15 +3,15 @@
  * file:// base (an NFS-mounted tree). Either way the result is a body stream positioned at the offset
  * asked for, or a classified {@link AttemptFailure}.
  */
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import got, { type Response } from 'got';
 import { AttemptFailure, classifyError } from './attempt-failure.js';
+import type { NetworkAgents } from './agents.js';
 import { parseRetryAfter } from './backoff.js';
+import type { TlsOptions } from './options.js';
 import type { ResolvedTimeouts } from './timeouts.js';
 
 const debug = createDebug('rpmfetch:http');
@@ -24,7 +24,10 @@ export interface SourceRequest {
   readonly expectedTotal: number | undefined;
   readonly timeouts: ResolvedTimeouts;
   readonly signal: AbortSignal;
-  readonly agents?: { http?: HttpAgent; https?: HttpsAgent };
+  /** The connection agents of the Downloader (keep-alive, proxies). */
+  readonly agents?: NetworkAgents;
+  /** Extra CA certificates and a client certificate for https mirrors. */
+  readonly tls?: TlsOptions;
   readonly maxRedirects: number;
   /** Follow a redirect from https to http. Off by default: it would hand the download to anyone on the path. */
   readonly allowInsecureRedirects: boolean;
@@ -83,6 +86,9 @@ function statusFailure(res: Response, req: SourceRequest, refusal: string | unde
 export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
   let refusal: string | undefined;
   const t = req.timeouts;
+  const route = req.agents?.for(url);
+  let proxy = route?.proxy;
+  const tls = req.tls;
   const stream = got.stream(url, {
     decompress: false,
     http2: false,
@@ -104,13 +110,30 @@ export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
       return refusal === undefined;
     },
     signal: req.signal,
-    ...(req.agents && { agent: req.agents }),
+    ...(route && { agent: route.agents }),
+    ...(tls && { https: { ...(tls.ca !== undefined && { certificateAuthority: typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca] }), ...(tls.cert !== undefined && { certificate: tls.cert }), ...(tls.key !== undefined && { key: tls.key }) } }),
+    hooks: {
+      // A redirect to another host may cross NO_PROXY's line.
+      beforeRedirect: [
+        (options) => {
+          const next = req.agents?.for(new URL(String(options.url)));
+          if (next) {
+            options.agent = next.agents;
+            proxy = next.proxy;
+          }
+        },
+      ],
+    },
   });
   // Errors after the response are for the body's consumer; this keeps one in the gap from crashing.
   stream.on('error', () => {});
-  debug('GET %s%s', url.href, req.offset ? ` (Range: bytes=${req.offset}-)` : '');
+  debug('GET %s%s%s', url.href, req.offset ? ` (Range: bytes=${req.offset}-)` : '', proxy ? ` via proxy ${proxy.host}` : '');
   return new Promise((resolve, reject) => {
-    const onError = (err: unknown): void => reject(classifyError(err, false));
+    const onError = (err: unknown): void => {
+      const failure = classifyError(err, false);
+      // Say so when the failure may be the proxy's, not the mirror's.
+      reject(proxy ? new AttemptFailure(failure.code, failure.phase, failure.kind, `${failure.message} (via proxy ${proxy.host})`, failure.details) : failure);
+    };
     stream.once('error', onError);
     stream.once('response', (res: Response) => {
       stream.off('error', onError);

@@ -26,6 +26,12 @@ export interface Nginx {
   process: ChildProcess;
 }
 
+function tlsConfig(tls: NginxTls | undefined): string {
+  if (!tls) return '';
+  const client = tls.clientCa ? ` ssl_client_certificate ${tls.clientCa}; ssl_verify_client on;` : '';
+  return `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key};${client}`;
+}
+
 async function waitForPort(port: number, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -42,8 +48,18 @@ async function waitForPort(port: number, deadline: number): Promise<void> {
   throw new Error(`nginx did not listen on ${port}`);
 }
 
-/** Starts nginx serving `root` on a free loopback port (or `port`); `extra` goes into the server block. */
-export async function startNginx(root: string, port?: number, extra = ''): Promise<Nginx> {
+/** TLS for the test server: its certificate and key, and the CA client certificates must chain to. */
+export interface NginxTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
+/**
+ * Starts nginx serving `root` on a free loopback port (or `port`); `extra` goes into the server block;
+ * with `tls`, it speaks https (and requires a client certificate when `tls.clientCa` is given).
+ */
+export async function startNginx(root: string, port?: number, extra = '', tls?: NginxTls): Promise<Nginx> {
   if (!NGINX) throw new Error('nginx is not installed');
   const prefix = await mkdtemp(join(tmpdir(), 'rpmfetch-nginx-'));
   await mkdir(join(prefix, 'logs'), { recursive: true });
@@ -66,14 +82,14 @@ http {
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
   types { application/x-rpm rpm; }
-  server { listen 127.0.0.1:${listen}; root ${root}; ${extra} }
+  server { listen 127.0.0.1:${listen}${tls ? ' ssl' : ''}; root ${root}; ${tlsConfig(tls)} ${extra} }
 }
 `,
   );
   const child = spawn(NGINX, ['-p', prefix, '-c', conf, '-g', 'daemon off; master_process off;'], { stdio: 'ignore' });
   await waitForPort(listen, Date.now() + 10_000);
   return {
-    url: `http://127.0.0.1:${listen}/`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${listen}/`,
     port: listen,
     process: child,
     stop: async () => {

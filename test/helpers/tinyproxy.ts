@@ -1,0 +1,65 @@
+/**
+ * A real forward proxy for tests: Debian's tinyproxy, started on a free loopback port with its own
+ * config, in the foreground. Its log says which requests went through it. Skips (with the reason)
+ * where tinyproxy is not installed; CI installs it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { refusedUrl } from './fault-mirror.js';
+
+const TINYPROXY = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy'].find((p) => existsSync(p));
+
+/** Why proxy tests cannot run here (they must in CI), or undefined. */
+export function tinyproxyMissing(): string | undefined {
+  if (TINYPROXY) return undefined;
+  if (process.env.CI === 'true') throw new Error('CI must provide tinyproxy (.ci/run installs tinyproxy-bin)');
+  return 'needs tinyproxy (Debian package tinyproxy-bin; .ci/run installs it)';
+}
+
+export interface Proxy {
+  url: string;
+  /** The log so far: one line per request (tinyproxy logs the request line at Info). */
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTinyproxy(): Promise<Proxy> {
+  if (!TINYPROXY) throw new Error('tinyproxy is not installed');
+  const dir = await mkdtemp(join(tmpdir(), 'rpmfetch-tinyproxy-'));
+  const port = Number(new URL(await refusedUrl()).port);
+  const logFile = join(dir, 'tinyproxy.log');
+  const conf = join(dir, 'tinyproxy.conf');
+  // No ConnectPort lines: CONNECT to any port (the test's TLS mirror is not on 443).
+  await writeFile(conf, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nLogFile "${logFile}"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\nDisableViaHeader Yes\n`);
+  await writeFile(logFile, '');
+  const child = spawn(TINYPROXY, ['-d', '-c', conf], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) throw new Error('tinyproxy did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    log: () => readFile(logFile, 'utf8'),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -53,6 +53,15 @@ describe('examples/', () => {
   });
   const srpm = () => packages.find((p) => p.arch === 'src' && p.name === 'rpmfetch-tools') as FixturePackage;
 
+  test('demo.ts (npm run demo): every file arrives despite the faulty mirror, and each fault is shown', async () => {
+    const r = await run('demo.ts', []);
+    assert.equal(r.code, 0, r.out + r.err);
+    for (const code of ['ERR_BODY_TRUNCATED', 'ERR_HTTP_STATUS', 'ERR_SIZE_MISMATCH', 'ERR_HEDGE_LOST', 'ERR_RPM_TRUNCATED', 'ERR_RPM_DIGEST_MISMATCH', 'ERR_TRAILING_DATA', 'ERR_NEVRA_MISMATCH']) {
+      assert.match(r.out, new RegExp(code));
+    }
+    assert.match(r.out, /Every file arrived whole and genuine despite mirror A/);
+  });
+
   test('koji-srpm.ts: fails over from a 503 and checks the payloadhash', async () => {
     const [a, b] = [await mirror(), await mirror()];
     const p = srpm();

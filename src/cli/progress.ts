@@ -6,6 +6,7 @@
 import type { DownloadEvent, MetadataEvent } from '../fetch/events.js';
 import type { DownloadResult } from '../fetch/result.js';
 import type { DownloadError } from '../errors.js';
+import { displayName } from '../rpm/nevra.js';
 
 /** Human byte counts: 1.2 MB, 456 kB, 12 B. */
 export function formatBytes(n: number): string {
@@ -32,7 +33,7 @@ function formatDuration(seconds: number): string {
 /** The line for a finished target. */
 export function doneLine(result: DownloadResult): string {
   const retries = result.attempts.length > 1 ? `, ${result.attempts.length} attempts` : '';
-  return `${result.cached ? 'cached' : 'ok'}  ${result.file}  ${result.rpm.nevra}  ${formatBytes(result.size)}${result.cached ? '' : ` from ${result.mirror}${retries}`}`;
+  return `${result.cached ? 'cached' : 'ok'}  ${result.file}  ${displayName(result.rpm)}  ${formatBytes(result.size)}${result.cached ? '' : ` from ${result.mirror}${retries}`}`;
 }
 
 /** The lines for a failed target: the error and every attempt. */

@@ -12,6 +12,7 @@ import type { Attempt, DownloadError, RpmfetchError } from '../errors.js';
 import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
 import { OFFLOAD_MIN_BYTES } from '../rpm/stream-hasher.js';
 import type { Verdict } from '../rpm/verdict.js';
+import { displayName } from '../rpm/nevra.js';
 import { verifyFile } from '../rpm/verify-file.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
 import { AttemptFailure } from './attempt-failure.js';
@@ -158,7 +159,7 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
     await this.partial.commit(this.destination).catch((err: unknown) => {
       throw new AttemptFailure('ERR_WRITE_FAILED', 'verify', 'fatal', `cannot move the verified file to ${this.destination}: ${(err as Error).message}`);
     });
-    this.record(request, 'verify', 'OK', `verified ${verdict.rpm?.nevra ?? ''} (${verdict.size} bytes)`, source.status);
+    this.record(request, 'verify', 'OK', `verified ${verdict.rpm ? displayName(verdict.rpm) : ''} (${verdict.size} bytes)`, source.status);
     this.context.pool.succeeded(request.mirror, request.bytes, performance.now() - request.started);
     return resultOf(this.destination, source.url, mirror.label, false, [...this.attempts], verdict);
   }

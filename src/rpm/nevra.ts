@@ -51,6 +51,14 @@ export function formatNevra(p: { name: string; epoch?: number | undefined; versi
   return `${p.name}-${p.epoch !== undefined ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`;
 }
 
+/**
+ * How people name a package: its NEVRA, with `.src` for a source package (whose header carries the
+ * build arch, which is what rpm's %{NEVRA} prints).
+ */
+export function displayName(pkg: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'source'>): string {
+  return formatNevra({ ...pkg, arch: pkg.source ? 'src' : pkg.arch });
+}
+
 /** Reads the identity of a package from its main header. */
 export function readIdentity(header: Header): PackageIdentity {
   const name = header.string(HeaderTag.NAME) ?? '';

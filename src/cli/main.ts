@@ -20,7 +20,8 @@ export async function main(argv: string[], io: CliIo = processIo, signal: AbortS
   const done = (code: number): void => {
     status = code;
   };
-  const output = { writeOut: (s: string) => io.err(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()) };
+  // Help asked for is the command's output (stdout, for a pager); usage errors go to stderr.
+  const output = { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()) };
   const program = new Command('rpmfetch')
     .description('download RPM packages from mirrors and verify them as strictly as rpmkeys')
     .exitOverride()

@@ -5,21 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { InvalidOptionError } from '../errors.js';
-
-/**
- * OpenPGP.js settings for package signatures: rpm accepts SHA-1 signatures and 1024-bit RSA keys
- * (older distributions still ship them), so we do too; MD5 and RIPEMD-160 stay refused.
- */
-export const OPENPGP_CONFIG: openpgp.Config = {
-  ...openpgp.config,
-  rejectMessageHashAlgorithms: new Set([openpgp.enums.hash.md5, openpgp.enums.hash.ripemd]),
-  rejectHashAlgorithms: new Set([openpgp.enums.hash.md5, openpgp.enums.hash.ripemd]),
-  minRSABits: 1024,
-};
+import { keyStore, OPENPGP_CONFIG } from './openpgp-keys.js';
 
 /** A set of trusted public keys. */
 export class Keyring {
-  private constructor(readonly keys: readonly openpgp.PublicKey[]) {}
+  private constructor(keys: readonly openpgp.PublicKey[]) {
+    keyStore.set(this, keys);
+  }
 
   /** Reads keys from armored text or binary key data; every source may hold several keys. */
   static async read(sources: ReadonlyArray<string | Uint8Array>, names: readonly string[] = []): Promise<Keyring> {
@@ -55,24 +47,11 @@ export class Keyring {
 
   /** Number of (primary) keys. */
   get size(): number {
-    return this.keys.length;
+    return keyStore.get(this)?.length ?? 0;
   }
 
   /** Primary fingerprints, lower-case hex. */
   get fingerprints(): string[] {
-    return this.keys.map((k) => k.getFingerprint());
-  }
-
-  /**
-   * Keys holding a primary key or subkey with this key ID (16 hex digits; IDs can collide), each with
-   * the KeyID object OpenPGP.js wants back.
-   */
-  withKeyId(keyId: string): Array<{ key: openpgp.PublicKey; id: openpgp.KeyID }> {
-    const out: Array<{ key: openpgp.PublicKey; id: openpgp.KeyID }> = [];
-    for (const key of this.keys) {
-      const match = key.getKeys().find((k) => k.getKeyID().toHex() === keyId.toLowerCase());
-      if (match) out.push({ key, id: match.getKeyID() });
-    }
-    return out;
+    return (keyStore.get(this) ?? []).map((k) => k.getFingerprint());
   }
 }

@@ -6,7 +6,8 @@
  */
 import { constants, createPublicKey, getHashes, publicDecrypt } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import { Keyring, OPENPGP_CONFIG } from './keyring.js';
+import type { Keyring } from './keyring.js';
+import { keysWithId, OPENPGP_CONFIG } from './openpgp-keys.js';
 import type { SignaturePacketInfo } from './openpgp-packet.js';
 import { hashAlgorithmName } from './openpgp-packet.js';
 
@@ -82,7 +83,7 @@ export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacket
   // The left 16 bits of the signed hash: a mismatch means the data changed, whoever holds the key.
   if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return bad('the signed data does not match this signature (digest quick check failed)');
   if (!sig.keyId) return { status: 'NOKEY', message: 'the signature names no issuer' };
-  const keys = keyring.withKeyId(sig.keyId);
+  const keys = keysWithId(keyring, sig.keyId);
   if (keys.length === 0) return { status: 'NOKEY', message: `no given key has ID ${sig.keyId}` };
   if (UNSUPPORTED_ALGORITHMS.has(sig.publicKeyAlgorithm)) return { status: 'UNSUPPORTED', message: `public-key algorithm ${sig.publicKeyAlgorithm} is not supported` };
   let problem = 'no key with this ID can sign';

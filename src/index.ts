@@ -24,7 +24,8 @@ export {
   type CallOptions,
   type Downloader,
 } from './fetch/downloader.js';
-export type { BatchOptions, DownloaderOptions, DownloadOptions } from './fetch/options.js';
+export type { BatchOptions, DownloaderOptions, DownloadOptions, TlsOptions } from './fetch/options.js';
+export type { ProxyOption } from './fetch/proxy.js';
 export type { DownloadResult } from './fetch/result.js';
 export type { Target } from './fetch/target.js';
 export type { DownloadTimeouts } from './fetch/timeouts.js';

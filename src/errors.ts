@@ -82,7 +82,12 @@ export class RpmfetchError extends Error {
   }
 
   /** A plain object for JSON output. */
-  toJSON(): { code: ErrorCode; message: string } {
+  toJSON(): {
+    /** The error's {@link RpmfetchError.code}. */
+    code: ErrorCode;
+    /** The error's message. */
+    message: string;
+  } {
     return { code: this.code, message: this.message };
   }
 }
@@ -149,7 +154,14 @@ export class DownloadError extends RpmfetchError {
     this.target = target;
   }
 
-  override toJSON(): { code: ErrorCode; message: string; attempts: readonly Attempt[] } {
+  override toJSON(): {
+    /** The error's {@link RpmfetchError.code}. */
+    code: ErrorCode;
+    /** The error's message: the summary, then one line per attempt. */
+    message: string;
+    /** Every attempt made, in order. */
+    attempts: readonly Attempt[];
+  } {
     return { code: this.code, message: this.message, attempts: this.attempts };
   }
 }

@@ -25,13 +25,30 @@ export interface CallOptions {
 
 /** One target's outcome in a batch. */
 export type BatchItem =
-  | { readonly target: string; readonly ok: true; readonly result: DownloadResult }
-  | { readonly target: string; readonly ok: false; readonly error: RpmfetchError };
+  | {
+      /** The target's path (or URL) as given. */
+      readonly target: string;
+      /** The target was downloaded and verified. */
+      readonly ok: true;
+      /** The verified file. */
+      readonly result: DownloadResult;
+    }
+  | {
+      /** The target's path (or URL) as given. */
+      readonly target: string;
+      /** The target failed. */
+      readonly ok: false;
+      /** Why: a {@link DownloadError} listing every attempt, or an {@link InvalidOptionError} raised before any request. */
+      readonly error: RpmfetchError;
+    };
 
 /** The outcome of a batch: one item per target, in the order given. */
 export interface BatchResult {
+  /** One item per target, in the order given. */
   readonly items: readonly BatchItem[];
+  /** Targets downloaded and verified (cached ones included). */
   readonly succeeded: number;
+  /** Targets that failed (aborted ones included). */
   readonly failed: number;
   /** Bytes of the verified files (cached ones included). */
   readonly bytes: number;

@@ -7,15 +7,21 @@ import type { DownloadResult } from './result.js';
 
 /** The target is waiting for a free slot (batches only). */
 export interface QueuedEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'queued';
+  /** The target's path (or URL) as given. */
   readonly target: string;
 }
 
 /** A request is about to be made. */
 export interface StartedEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'started';
+  /** The target's path (or URL) as given; while resolving, the metadata file's path. */
   readonly target: string;
+  /** The mirror base as configured (for an absolute-URL target, the URL itself). */
   readonly mirror: string;
+  /** The URL requested (before redirects). */
   readonly url: string;
   /** Attempt number on this mirror, from 1. */
   readonly attempt: number;
@@ -27,8 +33,11 @@ export interface StartedEvent {
 
 /** Bytes arrived (at most a few times per second per target). */
 export interface ProgressEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'progress';
+  /** The target's path (or URL) as given; while resolving, the metadata file's path. */
   readonly target: string;
+  /** The mirror the bytes are coming from, as configured. */
   readonly mirror: string;
   /** Bytes of the file held so far, resumed bytes included. */
   readonly bytes: number;
@@ -40,7 +49,9 @@ export interface ProgressEvent {
 
 /** An attempt failed and another will follow, on the same mirror or, for a failover, another. */
 export interface RetryEvent {
+  /** `retry`: the next attempt is on the same mirror; `failover`: on another. */
   readonly type: 'retry' | 'failover';
+  /** The target's path (or URL) as given; while resolving, the metadata file's path. */
   readonly target: string;
   /** The attempt that failed. */
   readonly failed: Attempt;
@@ -52,24 +63,33 @@ export interface RetryEvent {
 
 /** The target is verified and in place. */
 export interface DoneEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'done';
+  /** The target's path (or URL) as given. */
   readonly target: string;
+  /** The verified file, as the download resolves with it. */
   readonly result: DownloadResult;
 }
 
 /** The target failed for good. */
 export interface FailedEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'failed';
+  /** The target's path (or URL) as given; while resolving, the metadata file's path. */
   readonly target: string;
+  /** Why it failed, with every attempt made. */
   readonly error: DownloadError;
 }
 
 /** A repository metadata file (repomd.xml, the primary file) arrived and checked out. */
 export interface MetadataEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'metadata';
   /** The file's path relative to the mirrors (or its URL). */
   readonly target: string;
+  /** The mirror that served it, as configured. */
   readonly mirror: string;
+  /** The URL it came from, after redirects. */
   readonly url: string;
   /** Bytes received (compressed). */
   readonly size: number;
@@ -81,11 +101,15 @@ export interface MetadataEvent {
 
 /** Running totals of a batch, after every finished target and a few times per second. */
 export interface BatchEvent {
+  /** Discriminant of {@link DownloadEvent}. */
   readonly type: 'batch';
   /** Targets in the batch. */
   readonly total: number;
+  /** Targets verified and in place so far (cached ones included). */
   readonly done: number;
+  /** Targets that failed for good so far. */
   readonly failed: number;
+  /** Targets with a request started and not yet done or failed. */
   readonly inFlight: number;
   /** Bytes received so far (finished and in-flight targets). */
   readonly bytes: number;
@@ -97,4 +121,5 @@ export interface BatchEvent {
   readonly elapsed: number;
 }
 
+/** Any event a download, batch or resolution reports; switch on `type`. */
 export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent | MetadataEvent;

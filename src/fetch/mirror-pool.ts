@@ -208,7 +208,20 @@ export class MirrorPool {
   }
 
   /** A snapshot for tests and diagnostics. */
-  snapshot(): Array<{ label: string; limit: number; inFlight: number; coolingUntil: number; successes: number; failures: number }> {
+  snapshot(): Array<{
+    /** The mirror base as configured. */
+    label: string;
+    /** Requests allowed in flight now: `connectionsPerMirror`, halved after each 429/503 and earned back slowly. */
+    limit: number;
+    /** Requests in flight now. */
+    inFlight: number;
+    /** Epoch milliseconds until which the mirror is in cooldown; 0 (or past) when it is not. */
+    coolingUntil: number;
+    /** Files (packages and metadata) the mirror has served. */
+    successes: number;
+    /** Failed attempts blamed on the mirror (connection trouble, timeouts, stalls, 5xx other than 503). */
+    failures: number;
+  }> {
     return this.mirrors.map((m) => ({ label: m.label, limit: m.limit, inFlight: m.inFlight, coolingUntil: m.coolingUntil, successes: m.successes, failures: m.failures }));
   }
 }

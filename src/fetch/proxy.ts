@@ -10,7 +10,17 @@ import { InvalidOptionError } from '../errors.js';
  * The `proxy` option: one proxy URL for every request; per scheme, with the hosts to reach directly
  * (NO_PROXY's syntax); or `false` to ignore the environment and connect directly.
  */
-export type ProxyOption = string | { http?: string; https?: string; noProxy?: string } | false;
+export type ProxyOption =
+  | string
+  | {
+      /** Proxy URL for `http://` requests (a bare `host:port` means `http://host:port`); absent: direct. */
+      http?: string;
+      /** Proxy URL for `https://` requests (a bare `host:port` means `http://host:port`); absent: direct. */
+      https?: string;
+      /** Hosts to reach directly, comma- or space-separated, in NO_PROXY's syntax. */
+      noProxy?: string;
+    }
+  | false;
 
 /** A resolved proxy configuration. */
 export interface ProxyConfig {

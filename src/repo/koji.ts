@@ -19,8 +19,11 @@ import type { Target } from '../fetch/target.js';
 
 /** The fields of koji's RPM info (`getRPM`, `listRPMs`) that locate and check a package. */
 export interface KojiRpmInfo {
+  /** Package name. */
   readonly name: string;
+  /** Version. */
   readonly version: string;
+  /** Release. */
   readonly release: string;
   /** `x86_64`, `noarch`, `src`, … */
   readonly arch: string;

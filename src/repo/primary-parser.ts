@@ -8,13 +8,23 @@ import { XmlScanner, type ScanHandlers } from './xml-scanner.js';
 
 /** A package as primary.xml describes it. */
 export interface PrimaryEntry {
+  /** Package name. */
   readonly name: string;
+  /** `x86_64`, `noarch`, `src`, … */
   readonly arch: string;
+  /** Epoch; 0 when primary.xml gives none. */
   readonly epoch: number;
+  /** Version. */
   readonly version: string;
+  /** Release. */
   readonly release: string;
   /** Checksum of the package file (`pkgid`). */
-  readonly checksum: { readonly type: string; readonly hex: string };
+  readonly checksum: {
+    /** Type as primary.xml names it: `sha256`, `sha` (SHA-1), … */
+    readonly type: string;
+    /** The digest, lower-case hex. */
+    readonly hex: string;
+  };
   /** Size of the package file in bytes. */
   readonly size: number;
   /** Location relative to the repository base (or to `base`). */

@@ -38,19 +38,49 @@ export interface RepoPackage extends PrimaryEntry {
 
 /** The outcome of one query. */
 export type ResolveItem =
-  | { readonly query: string; readonly ok: true; readonly package: RepoPackage }
-  | { readonly query: string; readonly ok: false; readonly error: RepoError };
+  | {
+      /** The query as given. */
+      readonly query: string;
+      /** A package matched the query. */
+      readonly ok: true;
+      /** The package chosen: the highest epoch:version-release among the matches; on a tie, the arch asked for first. */
+      readonly package: RepoPackage;
+    }
+  | {
+      /** The query as given. */
+      readonly query: string;
+      /** The query could not be resolved. */
+      readonly ok: false;
+      /** Why: `ERR_NOT_IN_REPO` when nothing matches, `ERR_UNSAFE_LOCATION` or `ERR_REPO_METADATA` when the package's location is unusable. */
+      readonly error: RepoError;
+    };
 
 /** What a repository said for a list of queries, in the order given. */
 export interface Resolution {
+  /** One item per query, in the order given. */
   readonly items: readonly ResolveItem[];
   /** repomd.xml's `<revision>`, when it has one. */
   readonly revision?: string;
   /** The architectures plain names were matched against. */
   readonly arches: readonly string[];
-  /** Where repomd.xml and the primary file came from. */
-  readonly repomd: { readonly mirror: string; readonly url: string };
-  readonly primary: { readonly mirror: string; readonly url: string; readonly size: number; readonly packages: number };
+  /** Where repomd.xml came from. */
+  readonly repomd: {
+    /** The mirror that served repomd.xml, as configured. */
+    readonly mirror: string;
+    /** The URL it came from, after redirects. */
+    readonly url: string;
+  };
+  /** Where the primary file came from, its size and how many packages it lists. */
+  readonly primary: {
+    /** The mirror that served the primary file, as configured. */
+    readonly mirror: string;
+    /** The URL it came from, after redirects. */
+    readonly url: string;
+    /** Bytes received (compressed). */
+    readonly size: number;
+    /** Packages the primary file lists (all of them, not only those the queries matched). */
+    readonly packages: number;
+  };
   /** Targets of the resolved queries, without duplicates (two queries may mean one package). */
   readonly targets: readonly Target[];
   /** Every attempt at the metadata files, in order. */

@@ -40,7 +40,12 @@ export interface Expectations {
   /** Subresource Integrity string, e.g. `sha256-…`; the strongest algorithm in it is checked. */
   integrity?: string;
   /** A checksum of the whole file, as repository metadata gives it. `type` `sha` means SHA-1. */
-  checksum?: { type: string; hex: string };
+  checksum?: {
+    /** Type as repository metadata names it, case-insensitive: `md5`, `sha` (SHA-1), `sha1`, `sha224`, `sha256`, `sha384` or `sha512`. */
+    type: string;
+    /** The digest in hex (either case), as many digits as the type implies. */
+    hex: string;
+  };
   /** Koji's `payloadhash`: the hex MD5 (tag 1004) the package's signature header must carry. */
   sigmd5?: string;
   /** Expected `name-[epoch:]version-release.arch` (`.src` for source packages). */

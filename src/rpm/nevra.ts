@@ -8,10 +8,13 @@ import { HeaderTag } from './tags.js';
 
 /** Who a package says it is. */
 export interface PackageIdentity {
+  /** The header's NAME. */
   readonly name: string;
   /** Absent when the header has no EPOCH tag (rpm then treats it as 0). */
   readonly epoch?: number;
+  /** The header's VERSION. */
   readonly version: string;
+  /** The header's RELEASE. */
   readonly release: string;
   /** The header's ARCH. For a source package this is the build arch (x86_64, noarch), not "src". */
   readonly arch: string;
@@ -79,10 +82,15 @@ export function readIdentity(header: Header): PackageIdentity {
 
 /** A parsed `name-[epoch:]version-release.arch` string. */
 export interface Nevra {
+  /** Package name; may contain dashes. */
   readonly name: string;
+  /** Present only when the string gives one (`name-1:version-release.arch`). */
   readonly epoch?: number;
+  /** Version, without the epoch. */
   readonly version: string;
+  /** Release. */
   readonly release: string;
+  /** Everything after the last dot: `x86_64`, `noarch`, `src`, … */
   readonly arch: string;
 }
 

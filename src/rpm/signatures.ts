@@ -19,11 +19,15 @@ export interface SignatureInfo {
   readonly range: 'header' | 'header+payload';
   /** rpmkeys-style description, e.g. "Header V4 RSA/SHA256 Signature, key ID 1964c5fc". */
   readonly label: string;
+  /** OpenPGP signature packet version (3, 4 or 6); absent when the packet could not be read. */
   readonly version?: number;
+  /** Public-key algorithm name, e.g. `RSA`, `EdDSA`; absent when the packet could not be read. */
   readonly publicKeyAlgorithm?: string;
+  /** Hash algorithm name, e.g. `SHA256`; absent when the packet could not be read. */
   readonly hashAlgorithm?: string;
   /** Issuer key ID, 16 lower-case hex digits. */
   readonly keyId?: string;
+  /** Issuer fingerprint, lower-case hex (40 digits for v4, 64 for v6), when the packet carries one. */
   readonly fingerprint?: string;
   /** Creation time, ISO 8601. */
   readonly created?: string;

@@ -68,8 +68,11 @@ export function rpmvercmp(a: string, b: string): -1 | 0 | 1 {
 
 /** An epoch, version and release; a missing epoch is 0, as rpm and dnf treat it. */
 export interface Evr {
+  /** Epoch; absent or undefined counts as 0. */
   readonly epoch?: number | undefined;
+  /** Version, compared by {@link rpmvercmp}. */
   readonly version: string;
+  /** Release, compared by {@link rpmvercmp} when the versions are equal. */
   readonly release: string;
 }
 

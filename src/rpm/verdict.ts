@@ -23,6 +23,7 @@ export interface Check {
   readonly id: string;
   /** Human wording, rpmkeys-style where rpmkeys has one ("Header SHA256 digest"). */
   readonly label: string;
+  /** Outcome of the check; see {@link CheckStatus}. */
   readonly status: CheckStatus;
   /** What the package or the caller says. */
   readonly expected?: string;
@@ -34,7 +35,9 @@ export interface Check {
 
 /** The first failure of a verdict. */
 export interface VerdictError {
+  /** Stable code of the failure; see {@link ErrorCode}. */
   readonly code: ErrorCode;
+  /** What went wrong, for humans. */
   readonly message: string;
   /** The failing check's id. */
   readonly check?: string;

@@ -192,6 +192,10 @@ export class RpmVerifier extends Writable {
     return this.failed;
   }
 
+  /**
+   * Writable plumbing: feeds a chunk to the parser; waits while the hash workers are backlogged.
+   * @internal
+   */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.consume(chunk);
     const hasher = this.hasher;
@@ -202,6 +206,10 @@ export class RpmVerifier extends Writable {
     }
   }
 
+  /**
+   * Writable plumbing: once the stream has ended, concludes the checks and resolves the verdict.
+   * @internal
+   */
   override _final(callback: (error?: Error | null) => void): void {
     this.conclude().then(
       (verdict) => {
@@ -213,6 +221,10 @@ export class RpmVerifier extends Writable {
     );
   }
 
+  /**
+   * Writable plumbing: stops hashing and rejects the verdict if it is not settled yet.
+   * @internal
+   */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.hasher?.close();
     if (!this.settled) {

@@ -32,7 +32,8 @@ function tlsConfig(tls: NginxTls | undefined): string {
   return `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key};${client}`;
 }
 
-async function waitForPort(port: number, deadline: number): Promise<void> {
+/** Waits until something accepts connections on the loopback port. */
+export async function waitForPort(port: number, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');

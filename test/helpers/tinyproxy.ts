@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refusedUrl } from './fault-mirror.js';
+import { waitForPort } from './nginx.js';
 
 const TINYPROXY = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy'].find((p) => existsSync(p));
 
@@ -37,20 +37,7 @@ export async function startTinyproxy(): Promise<Proxy> {
   await writeFile(conf, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nLogFile "${logFile}"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\nDisableViaHeader Yes\n`);
   await writeFile(logFile, '');
   const child = spawn(TINYPROXY, ['-d', '-c', conf], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > deadline) throw new Error('tinyproxy did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitForPort(port, Date.now() + 10_000);
   return {
     url: `http://127.0.0.1:${port}/`,
     log: () => readFile(logFile, 'utf8'),

@@ -159,6 +159,20 @@ describe('TLS: a private CA and client certificates (nginx)', { skip: opensslMis
     }
   });
 
+  test('a proxy that refuses the tunnel (CONNECT to a port it does not allow) is ERR_PROXY, not retried', { skip: tinyproxyMissing() }, async () => {
+    const strict = await startTinyproxy('ConnectPort 443');
+    try {
+      await assert.rejects(download(FILE, { ...fast, retries: 2, mirrors: [open.url], dest: await mkdtemp(join(tmpdir(), 'rpmfetch-dest-')), proxy: strict.url, tls: { ca: pki.ca } }), (e: unknown) => {
+        assert.ok(e instanceof DownloadError);
+        assert.deepEqual(e.attempts.map((a) => a.code), ['ERR_PROXY']);
+        assert.match(e.attempts[0]?.cause ?? '', /refused the tunnel: HTTP 403.*via proxy/);
+        return true;
+      });
+    } finally {
+      await strict.stop();
+    }
+  });
+
   test('CLI: --ca, --client-cert, --client-key (and a missing file is a usage error)', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-dest-'));
     const ok = await cli('get', '--quiet', '--no-reuse', '--ca', pki.caCert, '--client-cert', pki.clientCert, '--client-key', pki.clientKey, '--mirror', mutual.url, '--dest', dest, FILE);

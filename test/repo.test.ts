@@ -123,6 +123,8 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     const r = await resolvePackages(['nosuch', 'rpmfetch-hello', 'rpmfetch-hello.s390x'], { ...fast, mirrors: [m.url], dest: '.' });
     assert.deepEqual(r.items.map((i) => (i.ok ? 'ok' : i.error.code)), ['ERR_NOT_IN_REPO', 'ok', 'ERR_NOT_IN_REPO']);
     assert.match((r.items[0] as { error: Error }).error.message, /nosuch: no package in the repository matches/);
+    const src = await resolvePackages(['rpmfetch-tools'], { ...fast, mirrors: [m.url], dest: '.', arch: 'aarch64' });
+    assert.match((src.items[0] as { error: Error }).error.message, /it exists for (src, x86_64|x86_64, src) \(use --arch or NAME\.ARCH\)/);
   });
 
   test('a corrupted primary file on the first mirror: the second serves it, the attempts name the first', async () => {

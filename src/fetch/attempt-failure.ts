@@ -29,6 +29,9 @@ export class AttemptFailure extends Error {
   }
 }
 
+/** OpenSSL's certificate verification codes and Node's TLS errors: a retry will not fix them. */
+const TLS_CODES = /^(?:EPROTO|ERR_SSL|ERR_TLS|CERT_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
+
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
 /** Maps a low-level error (got's, Node's, ours) to an attempt failure, knowing whether headers had arrived. */
@@ -52,6 +55,13 @@ export function classifyError(err: unknown, responded: boolean): AttemptFailure 
         return new AttemptFailure('ERR_RESPONSE_TIMEOUT', 'response', 'retry', message, { cause: err });
     }
   }
+  const tunnel = /^Bad response: (\d{3})$/.exec(message);
+  if (tunnel) {
+    // The proxy refused the CONNECT tunnel: 403/407 (not allowed, credentials) will not change on a retry.
+    const status = Number(tunnel[1]);
+    const kind = status === 403 || status === 407 ? 'mirror-done' : 'retry';
+    return new AttemptFailure('ERR_PROXY', 'connect', kind, `the proxy refused the tunnel: HTTP ${status}`, { cause: err });
+  }
   if (e.name === 'MaxRedirectsError') return new AttemptFailure('ERR_REDIRECT_LOOP', 'response', 'mirror-done', message, { cause: err });
   if (e.code && CONNECT_CODES.has(e.code)) return new AttemptFailure('ERR_CONNECT', 'connect', 'retry', message, { cause: err });
   // got reports a body closed before its end (a chunked body without its last chunk) as an
@@ -65,7 +75,7 @@ export function classifyError(err: unknown, responded: boolean): AttemptFailure 
   }
   if (e.code === 'ENOENT') return new AttemptFailure('ERR_NOT_FOUND', 'response', 'mirror-done', message, { cause: err });
   if (e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'EPERM') return new AttemptFailure('ERR_NOT_READABLE', 'response', 'mirror-done', message, { cause: err });
-  if (e.code === 'EPROTO' || e.code?.startsWith('ERR_SSL') || e.code?.startsWith('ERR_TLS') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'CERT_HAS_EXPIRED') {
+  if (e.code && TLS_CODES.test(e.code)) {
     return new AttemptFailure('ERR_TLS', 'connect', 'mirror-done', message, { cause: err });
   }
   const detail = e.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;

@@ -151,7 +151,10 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   const items = queries.map((query): ResolveItem => {
     const entry = choosePackage(query, entries, arches);
     if (!entry) {
-      const error = new RepoError('ERR_NOT_IN_REPO', query, `${query}: no package in the repository matches (plain names match ${arches.join(', ')}; ${primary.value.count} packages in ${primary.url})`);
+      // The name may be there for other architectures (a source repository, an i686 package): say so.
+      const others = [...new Set(entries.filter((e) => candidateNames(query).includes(e.name)).map((e) => e.arch))];
+      const hint = others.length > 0 ? `; it exists for ${others.join(', ')} (use --arch or NAME.ARCH)` : '';
+      const error = new RepoError('ERR_NOT_IN_REPO', query, `${query}: no package in the repository matches (plain names match ${arches.join(', ')}${hint}; ${primary.value.count} packages in ${primary.url})`);
       return { query, ok: false, error };
     }
     try {

@@ -27,14 +27,15 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-export async function startTinyproxy(): Promise<Proxy> {
+/** Starts tinyproxy; `extra` lines go into its config (e.g. `ConnectPort 443` to refuse other tunnels). */
+export async function startTinyproxy(extra = ''): Promise<Proxy> {
   if (!TINYPROXY) throw new Error('tinyproxy is not installed');
   const dir = await mkdtemp(join(tmpdir(), 'rpmfetch-tinyproxy-'));
   const port = Number(new URL(await refusedUrl()).port);
   const logFile = join(dir, 'tinyproxy.log');
   const conf = join(dir, 'tinyproxy.conf');
   // No ConnectPort lines: CONNECT to any port (the test's TLS mirror is not on 443).
-  await writeFile(conf, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nLogFile "${logFile}"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\nDisableViaHeader Yes\n`);
+  await writeFile(conf, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nLogFile "${logFile}"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\nDisableViaHeader Yes\n${extra}\n`);
   await writeFile(logFile, '');
   const child = spawn(TINYPROXY, ['-d', '-c', conf], { stdio: 'ignore' });
   await waitForPort(port, Date.now() + 10_000);

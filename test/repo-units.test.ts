@@ -153,7 +153,7 @@ describe('locations', () => {
   const unsafe = [
     '', '/etc/passwd.rpm', '../x.rpm', 'Packages/../../x.rpm', 'Packages/./x.rpm', 'Packages//x.rpm', 'a\\b.rpm',
     'http://evil.example/x.rpm', 'file:///etc/x.rpm', 'Packages/x\n.rpm', 'Packages/x\0.rpm', 'Packages/x y.rpm',
-    'Packages/%2e%2e/x.rpm', 'Packages/x.rpm/', '.hidden.rpm', '-rf.rpm', 'Packages/x.deb', 'Packages/x.rpm?',
+    'Packages/%2e%2e/x.rpm', 'Packages/a%2Fb.rpm', 'Packages/%zz.rpm', 'Packages/x%00.rpm', 'Packages/x.rpm/', '.hidden.rpm', '-rf.rpm', 'Packages/x.deb', 'Packages/x.rpm?',
   ];
   test('refuses locations that could escape or are odd', () => {
     for (const href of unsafe) {
@@ -164,6 +164,9 @@ describe('locations', () => {
     for (const href of ['Packages/b/bash-5.2.26-3.fc40.x86_64.rpm', 'libstdc++-14.2.1-3.fc41.x86_64.rpm', 'Packages/p/perl-Text-Tabs+Wrap-2024.001-1.fc41.noarch.rpm', 'x/foo-1.0^git1~rc1-1.noarch.rpm']) {
       assert.deepEqual(packageLocation('q', href, undefined, false), { path: href, fileName: href.split('/').pop() });
     }
+  });
+  test('percent-encoded locations are decoded, then held to the same rules', () => {
+    assert.deepEqual(packageLocation('q', 'Packages/l/libstdc%2B%2B-14.2.1-3.fc41.x86_64.rpm', undefined, false), { path: 'Packages/l/libstdc++-14.2.1-3.fc41.x86_64.rpm', fileName: 'libstdc++-14.2.1-3.fc41.x86_64.rpm' });
   });
   test('xml:base: http(s) joined with the encoded href; file: only for file mirrors; no credentials', () => {
     assert.equal(locate('Packages/libstdc++-1-1.x86_64.rpm', 'https://cdn.example/repo', false, true).path, 'https://cdn.example/repo/Packages/libstdc%2B%2B-1-1.x86_64.rpm');

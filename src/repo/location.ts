@@ -29,7 +29,15 @@ export function locate(href: string, base: string | undefined, mirrorsAreFiles: 
   if (/[\0-\x1f\x7f\\]/.test(href)) refuse('control characters or backslashes');
   if (href.startsWith('/')) refuse('an absolute path');
   if (/^[a-z][a-z0-9+.-]*:/i.test(href)) refuse('a URL where a relative path belongs');
-  const segments = href.split('/');
+  // Some repository tools percent-encode locations (libstdc%2B%2B): the rules apply to what the
+  // segments decode to, so %2e%2e is "..", and an encoded "/" is an odd character.
+  const segments = href.split('/').map((raw) => {
+    try {
+      return raw.includes('%') ? decodeURIComponent(raw) : raw;
+    } catch {
+      return refuse(`the segment "${raw}" is not valid percent-encoding`);
+    }
+  });
   for (const s of segments) {
     if (s === '' || s === '.' || s === '..') refuse('empty, "." or ".." path segments');
     if (!SEGMENT.test(s)) refuse(`the segment "${s}" has characters outside A-Z a-z 0-9 . _ + ~ ^ @ = , -`);
@@ -37,7 +45,7 @@ export function locate(href: string, base: string | undefined, mirrorsAreFiles: 
   const fileName = segments[segments.length - 1] as string;
   if (fileName.startsWith('.') || fileName.startsWith('-')) refuse('a file name starting with "." or "-"');
   if (rpm && !fileName.endsWith('.rpm')) refuse('a file name not ending in .rpm');
-  if (base === undefined || base === '') return { path: href, fileName };
+  if (base === undefined || base === '') return { path: segments.join('/'), fileName };
   let url: URL;
   try {
     url = new URL(base.endsWith('/') ? base : `${base}/`);

@@ -196,6 +196,18 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     assert.ok(r.attempts.filter((x) => x.code === 'ERR_REPO_METADATA').length >= 2, 'the primary failed on both mirrors against the stale repomd.xml');
   });
 
+  test('the same corrupt primary file on every mirror: each mirror is asked once, not once per repomd.xml', async () => {
+    const tree = copyTree(trees.get('gz') as Map<string, Buffer>);
+    const href = primaryOf(tree).href;
+    const bad = Buffer.from(tree.get(href) as Buffer);
+    bad[100] = (bad[100] as number) ^ 1;
+    tree.set(href, bad);
+    const ms = [await mirror(tree), await mirror(tree), await mirror(tree)];
+    await assert.rejects(resolvePackages(['rpmfetch-hello'], { ...fast, mirrors: ms.map((m) => m.url), dest: '.' }), (e: unknown) => e instanceof DownloadError && /no mirror serves the primary file/.test(e.message));
+    assert.deepEqual(ms.map((m) => m.requestsFor(href).length), [1, 1, 1]);
+    assert.deepEqual(ms.map((m) => m.requestsFor('repodata/repomd.xml').length), [1, 1, 1]);
+  });
+
   test('transient faults on metadata are retried like package downloads (503, cut-off body, reset)', async () => {
     const tree = trees.get('xz') ?? (trees.get('gz') as Map<string, Buffer>);
     const m = await mirror(tree);

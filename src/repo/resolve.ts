@@ -121,6 +121,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
   const rejected = new Map<number, string>();
+  const failedPrimaries = new Set<string>();
   const attempts: Attempt[] = [];
   let repomd: FetchedMetadata<ReturnType<typeof primaryOf>>;
   let primary: FetchedMetadata<PrimaryParser>;
@@ -133,6 +134,12 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       throw new DownloadError(err.code, 'repository metadata', `no mirror serves the primary file that repomd.xml from ${labels} describes, and no other mirror serves a usable repomd.xml`, [...attempts, ...err.attempts], { cause: err });
     }
     attempts.push(...repomd.attempts);
+    const described = `${repomd.value.record.checksum.type}:${repomd.value.record.checksum.hex}`;
+    if (failedPrimaries.has(described)) {
+      // The same primary file as one no mirror served correctly: not worth another round.
+      rejected.set(repomd.mirrorIndex, 'its repomd.xml describes the same primary file');
+      continue;
+    }
     try {
       primary = await fetchPrimary(repomd.value.record, repomd.value.target, wanted, contextFor(repomd.value.target), signal);
       break;
@@ -145,6 +152,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       }
       debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror);
       rejected.set(repomd.mirrorIndex, 'its repomd.xml describes a primary file no mirror serves');
+      failedPrimaries.add(described);
     }
   }
   const entries = primary.value.entries;

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createDownloader, DownloadError, resolvePackages, verifyFile, type DownloadEvent, type DownloaderOptions, type Resolution } from '../src/index.js';
+import { createDownloader, DownloadError, Keyring, resolvePackages, verifyFile, type DownloadEvent, type DownloaderOptions, type Resolution } from '../src/index.js';
+import { execFileSync } from 'node:child_process';
 import { cli } from './helpers/cli.js';
+import { makeSigningKey, missingRpmTools } from './helpers/rpm-tools.js';
 import { FaultMirror, faults } from './helpers/fault-mirror.js';
 import { nginxMissing, startNginx } from './helpers/nginx.js';
 import { compressorMissing, copyTree, createrepo, createrepoMissing, editRepomd, loadTree, patchPrimaryRecord, primaryOf, rewritePrimary, type Compression } from './helpers/repo.js';
@@ -203,7 +205,7 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     bad[100] = (bad[100] as number) ^ 1;
     tree.set(href, bad);
     const ms = [await mirror(tree), await mirror(tree), await mirror(tree)];
-    await assert.rejects(resolvePackages(['rpmfetch-hello'], { ...fast, mirrors: ms.map((m) => m.url), dest: '.' }), (e: unknown) => e instanceof DownloadError && /no mirror serves the primary file/.test(e.message));
+    await assert.rejects(resolvePackages(['rpmfetch-hello'], { ...fast, mirrors: ms.map((m) => m.url), dest: '.' }), (e: unknown) => e instanceof DownloadError && /no mirror serves usable metadata .*describes a primary file no mirror serves/.test(e.message));
     assert.deepEqual(ms.map((m) => m.requestsFor(href).length), [1, 1, 1]);
     assert.deepEqual(ms.map((m) => m.requestsFor('repodata/repomd.xml').length), [1, 1, 1]);
   });
@@ -303,6 +305,35 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     assert.equal((await cli('get', '--repo', '--mirror', 'http://127.0.0.1:9/')).code, 2);
     assert.equal((await cli('get', '--repo', 'x')).code, 2);
     assert.equal((await cli('get', '--arch', 'x86_64', '--mirror', 'http://127.0.0.1:9/', 'x.rpm')).code, 2);
+  });
+
+  test('repoGpgcheck: repomd.xml.asc by a given key is required; unsigned, wrongly signed or tampered metadata is refused per mirror', { skip: missingRpmTools('gpg') }, async () => {
+    const key = await makeSigningKey('rsa');
+    const other = await makeSigningKey('eddsa');
+    const sign = (k: typeof key, data: Buffer) => execFileSync('gpg', ['--batch', '--yes', '--armor', '--detach-sign', '--local-user', k.uid], { input: data, env: { ...process.env, GNUPGHOME: k.home } });
+    const keys = await Keyring.load([key.publicKey]);
+    const signedTree = copyTree(trees.get('gz') as Map<string, Buffer>);
+    signedTree.set('repodata/repomd.xml.asc', sign(key, signedTree.get('repodata/repomd.xml') as Buffer));
+    const unsigned = await mirror(trees.get('gz') as Map<string, Buffer>);
+    const otherKey = copyTree(signedTree);
+    otherKey.set('repodata/repomd.xml.asc', sign(other, otherKey.get('repodata/repomd.xml') as Buffer));
+    const tampered = copyTree(signedTree);
+    editRepomd(tampered, (x) => x.replace('<revision>', '<revision>9'));
+    const good = await mirror(signedTree);
+    const [u, o, t] = [unsigned, await mirror(otherKey), await mirror(tampered)];
+    const r = await resolvePackages(['rpmfetch-hello'], { ...fast, retries: 0, mirrors: [u.url, o.url, t.url, good.url], dest: '.', keys, repoGpgcheck: true });
+    assert.equal(r.repomd.mirror, good.url);
+    assert.ok(r.items[0]?.ok);
+    const codes = r.attempts.filter((a) => a.url.endsWith('.asc')).map((a) => [a.mirror, a.code]);
+    assert.deepEqual(codes, [[u.url, 'ERR_NOT_FOUND'], [o.url, 'ERR_SIGNATURE_BAD'], [t.url, 'ERR_SIGNATURE_BAD'], [good.url, 'OK']]);
+    await assert.rejects(resolvePackages(['rpmfetch-hello'], { ...fast, retries: 0, mirrors: [u.url, t.url], dest: '.', keys, repoGpgcheck: true }), (e: unknown) => e instanceof DownloadError && /no mirror serves usable metadata/.test(e.message));
+    await assert.rejects(resolvePackages(['rpmfetch-hello'], { ...fast, mirrors: [good.url], dest: '.', repoGpgcheck: true }), /repoGpgcheck needs keys/);
+    // The metadata checks out; the key then also applies to the package, which is not signed.
+    const c = await cliRepo(good, '--repo-gpgcheck', '--key', key.publicKey, 'rpmfetch-hello');
+    assert.match(c.err, /repodata {2}repomd\.xml\.asc/);
+    assert.equal(c.code, 1);
+    assert.equal((c.lines[0]?.error as { attempts: Array<{ code: string }> }).attempts[0]?.code, 'ERR_UNSIGNED');
+    assert.equal((await cli('get', '--repo', '--repo-gpgcheck', '--mirror', good.url, 'x')).code, 2, '--repo-gpgcheck without --key');
   });
 
   test('nginx as the mirror: resolve and download through a real server', { skip: nginxMissing() }, async () => {

@@ -39,6 +39,7 @@ export interface GetFlags {
   key: string[];
   repo?: boolean;
   arch: string[];
+  repoGpgcheck?: boolean;
   /** A proxy URL, or false for `--no-proxy`. */
   proxy?: string | false;
   ca?: string;
@@ -158,9 +159,10 @@ function errorJson(path: string, file: string | null, err: unknown, query?: stri
 /** Checks the flag combinations of repository mode. */
 function checkRepoFlags(queries: string[], flags: GetFlags): void {
   if (!flags.repo) {
-    if (flags.arch.length > 0) throw new InvalidOptionError('--arch applies to --repo');
+    if (flags.arch.length > 0 || flags.repoGpgcheck) throw new InvalidOptionError('--arch and --repo-gpgcheck apply to --repo');
     return;
   }
+  if (flags.repoGpgcheck && flags.key.length === 0) throw new InvalidOptionError('--repo-gpgcheck needs --key (the keys repomd.xml.asc must be signed by)');
   if (flags.manifest || flags.size !== undefined || flags.sha256 !== undefined || flags.integrity !== undefined) {
     throw new InvalidOptionError('--repo takes package names; --manifest, --size, --sha256 and --integrity do not apply (the repository supplies size and checksum)');
   }
@@ -172,7 +174,7 @@ function checkRepoFlags(queries: string[], flags: GetFlags): void {
 async function resolveForCli(downloader: Downloader, queries: string[], flags: GetFlags, io: CliIo, reporter: Reporter): Promise<Resolution | undefined> {
   let resolution: Resolution;
   try {
-    resolution = await downloader.resolve(queries, { arch: flags.arch });
+    resolution = await downloader.resolve(queries, { arch: flags.arch, ...(flags.repoGpgcheck && { repoGpgcheck: true }) });
   } catch (err) {
     if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
     // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
@@ -260,6 +262,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--ca <file.pem>', 'extra CA certificates to trust for https mirrors')
     .option('--client-cert <file.pem>', 'client certificate for https mirrors that require one (with --client-key)')
     .option('--client-key <file.pem>', 'private key of --client-cert')
+    .option('--repo-gpgcheck', "with --repo: repomd.xml must carry a detached signature (repomd.xml.asc) by one of the --key keys, as dnf's repo_gpgcheck")
     .option('--json', 'print one JSON object per target on stdout')
     .option('--quiet', 'print nothing but failures')
     .action(async (paths: string[], flags: GetFlags) => {

@@ -331,8 +331,8 @@ export async function download(target: string | Target, options: DownloaderOptio
 export async function resolvePackages(queries: readonly string[], options: DownloaderOptions & ResolveOptions): Promise<Resolution> {
   const downloader = createDownloader(options);
   try {
-    const { arch, repoPath } = options;
-    return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }) });
+    const { arch, repoPath, repoGpgcheck } = options;
+    return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }), ...(repoGpgcheck !== undefined && { repoGpgcheck }) });
   } finally {
     downloader.close();
   }

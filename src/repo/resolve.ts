@@ -11,6 +11,8 @@ import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/ta
 import { formatNevra } from '../rpm/nevra.js';
 import { resolveArches } from './arch.js';
 import { fetchMetadata, type FetchedMetadata } from './metadata-fetch.js';
+import { repomdSignatureProblem } from './repomd-signature.js';
+import type { Keyring } from '../rpm/keyring.js';
 import { locate, packageLocation } from './location.js';
 import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
 import { candidateNames, choosePackage } from './query.js';
@@ -26,6 +28,12 @@ export interface ResolveOptions {
   arch?: string | readonly string[];
   /** Path of the repository under each mirror base (default: the mirror base is the repository). */
   repoPath?: string;
+  /**
+   * dnf's repo_gpgcheck: repomd.xml must carry a detached signature (`repodata/repomd.xml.asc`, from
+   * the same mirror) by one of the Downloader's `keys`; a mirror without one, or with a bad one, is not
+   * used for metadata. Needs `keys`. Default false.
+   */
+  repoGpgcheck?: boolean;
 }
 
 /** A package found in the repository, with a target ready for `download()`. */
@@ -117,23 +125,34 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
   const repomdContext = contextFor(repomdTarget);
   const mirrorsAreFiles = repomdContext.mirrors.every((m) => m.kind === 'file');
+  const keys = options.repoGpgcheck ? repomdContext.options.keys : undefined;
+  if (options.repoGpgcheck && !keys) throw new InvalidOptionError('repoGpgcheck needs keys to check repomd.xml.asc with');
   const wanted = new Set(queries.flatMap(candidateNames));
   // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
   const rejected = new Map<number, string>();
   const failedPrimaries = new Set<string>();
   const attempts: Attempt[] = [];
-  let repomd: FetchedMetadata<ReturnType<typeof primaryOf>>;
+  let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
   let primary: FetchedMetadata<PrimaryParser>;
   for (;;) {
     try {
       repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, repomdContext, rejected, signal);
     } catch (err) {
       if (rejected.size === 0 || !(err instanceof DownloadError)) throw err;
-      const labels = [...rejected.keys()].map((i) => repomdContext.mirrors[i]?.label).join(', ');
-      throw new DownloadError(err.code, 'repository metadata', `no mirror serves the primary file that repomd.xml from ${labels} describes, and no other mirror serves a usable repomd.xml`, [...attempts, ...err.attempts], { cause: err });
+      const why = [...rejected].map(([i, reason]) => `${repomdContext.mirrors[i]?.label}: ${reason}`).join('; ');
+      throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, [...attempts, ...err.attempts], { cause: err });
     }
     attempts.push(...repomd.attempts);
+    if (keys) {
+      const checked = await checkRepomdSignature(repomdTarget, repomd, keys, repomdContext, signal);
+      attempts.push(...checked.attempts);
+      if (checked.problem !== undefined) {
+        debug('%s: %s', repomd.mirror, checked.problem);
+        rejected.set(repomd.mirrorIndex, checked.problem);
+        continue;
+      }
+    }
     const described = `${repomd.value.record.checksum.type}:${repomd.value.record.checksum.hex}`;
     if (failedPrimaries.has(described)) {
       // The same primary file as one no mirror served correctly: not worth another round.
@@ -192,6 +211,39 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
 }
 
 /** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
+/**
+ * Fetches repomd.xml.asc from the mirror that served repomd.xml and checks it; returns the attempts
+ * and, when the signature does not hold, why.
+ */
+async function checkRepomdSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: TargetContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
+  const ascTarget = normalizeTarget(`${repomdTarget.path}.asc`);
+  const others = new Map(context.mirrors.map((_, i) => [i, 'repomd.xml.asc must come from the mirror that served repomd.xml'] as const).filter(([i]) => i !== repomd.mirrorIndex));
+  let asc: FetchedMetadata<Buffer>;
+  try {
+    asc = await fetchMetadata(
+      {
+        target: ascTarget,
+        expect: { maxBytes: 64 * 1024 },
+        decompress: false,
+        skip: others,
+        sink: () => {
+          const chunks: Uint8Array[] = [];
+          return { write: (c) => chunks.push(c), end: () => Buffer.concat(chunks) };
+        },
+      },
+      context,
+      signal,
+    );
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    return { attempts: [...err.attempts], problem: `no repomd.xml.asc from ${repomd.mirror}` };
+  }
+  const problem = await repomdSignatureProblem(repomd.value.bytes, asc.value, keys);
+  if (problem === undefined) return { attempts: asc.attempts.slice() };
+  const last = asc.attempts[asc.attempts.length - 1] as Attempt;
+  return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: 'ERR_SIGNATURE_BAD', cause: problem }], problem };
+}
+
 function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
   // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
   // next attempt elsewhere.
@@ -203,7 +255,13 @@ function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles
       skip,
       sink: () => {
         const chunks: Uint8Array[] = [];
-        return { write: (c) => chunks.push(c), end: () => primaryOf(parseRepomd(Buffer.concat(chunks), target.path), target.path, repoPath, mirrorsAreFiles) };
+        return {
+          write: (c) => chunks.push(c),
+          end: () => {
+            const bytes = Buffer.concat(chunks);
+            return { ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles), bytes };
+          },
+        };
       },
     },
     context,

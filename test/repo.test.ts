@@ -120,6 +120,39 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     assert.equal(r.attempts.length, 2);
   });
 
+  test('a long-lived Downloader keeps the primary file: the next resolve fetches only repomd.xml, until it changes', async () => {
+    const tree = copyTree(trees.get('gz') as Map<string, Buffer>);
+    const m = await mirror(tree);
+    const href = primaryOf(tree).href;
+    const events: DownloadEvent[] = [];
+    const d = createDownloader({ ...fast, mirrors: [m.url], dest: '.', onEvent: (e) => events.push(e) });
+    try {
+      const first = await d.resolve(['rpmfetch-hello']);
+      const second = await d.resolve(['rpmfetch-tools', 'rpmfetch-hello']);
+      assert.deepEqual([first.primary.cached, second.primary.cached], [false, true]);
+      assert.equal(second.items[1]?.ok && second.items[1].package.nevra, first.items[0]?.ok && first.items[0].package.nevra);
+      assert.ok(second.items[0]?.ok, 'other names than the first time are found in the kept file');
+      assert.equal(m.requestsFor(href).length, 1);
+      assert.equal(m.requestsFor('repodata/repomd.xml').length, 2, 'repomd.xml is always fetched fresh');
+      assert.ok(events.some((e) => e.type === 'metadata' && e.cached === true));
+      // The repository changes: its new primary file is fetched.
+      rewritePrimary(tree, 'gz', (x) => x.replace('A package built by rpmfetch tests.', 'Changed.'));
+      for (const [k, v] of tree) m.files.set(k, v);
+      const third = await d.resolve(['rpmfetch-hello']);
+      assert.equal(third.primary.cached, false);
+      assert.equal(m.requestsFor(primaryOf(tree).href).length, 1);
+    } finally {
+      d.close();
+    }
+    const off = createDownloader({ ...fast, mirrors: [m.url], dest: '.', metadataCache: false });
+    try {
+      await off.resolve(['rpmfetch-hello']);
+      assert.equal((await off.resolve(['rpmfetch-hello'])).primary.cached, false);
+    } finally {
+      off.close();
+    }
+  });
+
   test('an unknown name is an ERR_NOT_IN_REPO item; the others resolve', async () => {
     const m = await mirror(trees.get('gz') as Map<string, Buffer>);
     const r = await resolvePackages(['nosuch', 'rpmfetch-hello', 'rpmfetch-hello.s390x'], { ...fast, mirrors: [m.url], dest: '.' });

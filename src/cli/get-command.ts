@@ -214,7 +214,8 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
       io.out(JSON.stringify(errorJson(event.target, join(dest, normalizeTarget(event.target).fileName), event.error, queriesOf.get(event.target))));
     }
   };
-  const downloader = createDownloader({ ...options, onEvent });
+  // One resolve per process: no primary file worth keeping in memory.
+  const downloader = createDownloader({ ...options, onEvent, metadataCache: false });
   try {
     let failed = 0;
     if (flags.repo) {

@@ -47,7 +47,8 @@ export function metadataLine(event: MetadataEvent): string {
   const packages = event.packages !== undefined ? `  ${event.packages} packages` : '';
   // createrepo_c prefixes metadata file names with their checksum; the rest says what the file is.
   const name = (event.target.split('/').pop() ?? event.target).replace(/^[0-9a-f]{32,}-/, '');
-  return `repodata  ${name}${packages}  ${formatBytes(event.size)} from ${event.mirror} in ${(event.duration / 1000).toFixed(1)} s`;
+  const from = event.cached ? `kept from ${event.mirror}` : `from ${event.mirror}`;
+  return `repodata  ${name}${packages}  ${formatBytes(event.size)} ${from} in ${(event.duration / 1000).toFixed(1)} s`;
 }
 
 /** Receives every event of a run and writes to stderr as the mode wants. */

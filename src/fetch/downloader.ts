@@ -13,6 +13,7 @@ import type { DownloadResult } from './result.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from './target.js';
 import type { TargetContext } from './attempt-loop.js';
 import { downloadTarget } from './target-download.js';
+import { MetadataCache } from '../repo/metadata-cache.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 
 /** Per-call options of a Downloader's methods. */
@@ -114,6 +115,7 @@ class DownloaderImpl implements Downloader {
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
+  private readonly metadataCache: MetadataCache | undefined;
 
   constructor(options: DownloaderOptions) {
     this.signal = options.signal;
@@ -127,6 +129,7 @@ class DownloaderImpl implements Downloader {
     );
     this.slots = new Slots(this.options.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
+    this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
   }
 
   private context(target: NormalizedTarget, emit: (e: DownloadEvent) => void): TargetContext {
@@ -215,7 +218,7 @@ class DownloaderImpl implements Downloader {
 
   resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
     const emit = this.emitter(options.onEvent);
-    return resolveQueries(queries, options, (target) => this.context(target, emit), this.combined(options.signal));
+    return resolveQueries(queries, options, (target) => this.context(target, emit), this.combined(options.signal), this.metadataCache);
   }
 
   mirrors(): ReturnType<MirrorPool['snapshot']> {
@@ -329,7 +332,8 @@ export async function download(target: string | Target, options: DownloaderOptio
 
 /** Resolves package queries through the mirrors' repository metadata; see {@link Downloader.resolve}. */
 export async function resolvePackages(queries: readonly string[], options: DownloaderOptions & ResolveOptions): Promise<Resolution> {
-  const downloader = createDownloader(options);
+  // One resolve: nothing to keep the primary file for.
+  const downloader = createDownloader({ metadataCache: false, ...options });
   try {
     const { arch, repoPath, repoGpgcheck } = options;
     return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }), ...(repoGpgcheck !== undefined && { repoGpgcheck }) });

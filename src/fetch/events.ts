@@ -97,6 +97,8 @@ export interface MetadataEvent {
   readonly packages?: number;
   /** Milliseconds from the first request to the parse, retries included. */
   readonly duration: number;
+  /** Parsed again from the Downloader's memory, without a request. */
+  readonly cached?: boolean;
 }
 
 /** Running totals of a batch, after every finished target and a few times per second. */

@@ -89,6 +89,11 @@ export interface BatchOptions {
   cooldownAfter?: number;
   /** First cooldown in ms; it doubles while the mirror keeps failing. Default 30 000. */
   cooldown?: number;
+  /**
+   * Keep the last two primary files in memory (as received, compressed) so that a later `resolve()`
+   * whose fresh repomd.xml describes the same file parses it without a request. Default true.
+   */
+  metadataCache?: boolean;
 }
 
 /** Options of {@link createDownloader}: everything a download and a batch take. */

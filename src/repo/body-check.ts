@@ -25,7 +25,8 @@ export class BodyCheck extends Transform {
   constructor(
     private readonly what: string,
     private readonly expect: BodyExpectations,
-    private readonly onBytes: (n: number) => void,
+    /** Each chunk that passed (within the size limit), as it passes. */
+    private readonly onChunk: (chunk: Buffer) => void,
   ) {
     super();
     const algorithm = expect.checksum && checksumAlgorithm(expect.checksum.type);
@@ -42,7 +43,7 @@ export class BodyCheck extends Transform {
       return;
     }
     this.hash?.update(chunk);
-    this.onBytes(chunk.length);
+    this.onChunk(chunk);
     done(null, chunk);
   }
 

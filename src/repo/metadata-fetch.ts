@@ -37,6 +37,8 @@ export interface MetadataRequest<T> {
   readonly packages?: (result: T) => number | undefined;
   /** Mirrors (indexes into the context's mirrors) not to ask, with the reason. */
   readonly skip?: ReadonlyMap<number, string>;
+  /** Keep the file's bytes as received (for a cache). */
+  readonly keep?: boolean;
 }
 
 /** A fetched metadata file: the parse and where it came from. */
@@ -49,6 +51,39 @@ export interface FetchedMetadata<T> {
   readonly size: number;
   /** Every attempt made, the successful one last. */
   readonly attempts: readonly Attempt[];
+  /** The file's bytes as received, when the request asked to keep them. */
+  readonly kept?: readonly Buffer[];
+}
+
+/**
+ * Checks a body against the request's expectations, decompresses it if asked, and parses it; resolves
+ * with the parse only if all of that succeeded. `onChunk` sees each checked chunk of the body.
+ */
+export async function checkAndParse<T>(
+  what: string,
+  body: NodeJS.ReadableStream,
+  request: MetadataRequest<T>,
+  options: { worker: boolean; signal?: AbortSignal; onChunk?: (chunk: Buffer) => void; check?: (check: BodyCheck) => void },
+): Promise<{ value: T; bytes: number }> {
+  const check = new BodyCheck(what, request.expect, (chunk) => options.onChunk?.(chunk));
+  options.check?.(check);
+  const sink = request.sink();
+  const openSize = request.openSize;
+  let opened = 0;
+  let value: T | undefined;
+  const consume = async (chunks: AsyncIterable<Uint8Array>): Promise<void> => {
+    for await (const chunk of chunks) {
+      opened += chunk.length;
+      if (openSize !== undefined && opened > openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${what} decompresses to more than the ${openSize} bytes repomd.xml says`);
+      sink.write(chunk);
+    }
+    if (openSize !== undefined && opened !== openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${what} decompresses to ${opened} bytes, repomd.xml says ${openSize}`);
+    value = sink.end();
+  };
+  const signal = options.signal ? { signal: options.signal } : {};
+  if (request.decompress) await pipeline(body, check, decompressor(what, { worker: options.worker }), consume, signal);
+  else await pipeline(body, check, consume, signal);
+  return { value: value as T, bytes: check.bytes };
 }
 
 /** Fetches, checks and parses one metadata file; rejects with a DownloadError listing every attempt. */
@@ -91,38 +126,32 @@ class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
   protected async finish(request: Request, source: OpenedSource, signal: AbortSignal): Promise<FetchedMetadata<T>> {
     const mirror = this.mirrors[request.mirror] as Mirror;
     const report = this.progressReporter(mirror, source);
-    const check = new BodyCheck(this.label, this.request.expect, (n) => {
-      request.bytes += n;
-      report(request.bytes);
-    });
-    const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => check.writableLength > 0);
-    const sink = this.request.sink();
-    const openSize = this.request.openSize;
-    let opened = 0;
-    let value: T | undefined;
-    const consume = async (chunks: AsyncIterable<Uint8Array>): Promise<void> => {
-      for await (const chunk of chunks) {
-        opened += chunk.length;
-        if (openSize !== undefined && opened > openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${this.label} decompresses to more than the ${openSize} bytes repomd.xml says`);
-        sink.write(chunk);
-      }
-      if (openSize !== undefined && opened !== openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${this.label} decompresses to ${opened} bytes, repomd.xml says ${openSize}`);
-      value = sink.end();
-    };
+    const kept: Buffer[] | undefined = this.request.keep ? [] : undefined;
+    let check: BodyCheck | undefined;
+    const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => (check?.writableLength ?? 0) > 0);
+    let parsed: { value: T; bytes: number };
     try {
       // A big file decodes on another core while this one parses.
       const worker = this.options.offload !== false && (this.request.expect.size ?? Number.POSITIVE_INFINITY) >= WORKER_MIN_BYTES;
-      if (this.request.decompress) await pipeline(source.body, check, decompressor(this.label, { worker }), consume, { signal });
-      else await pipeline(source.body, check, consume, { signal });
+      parsed = await checkAndParse(this.label, source.body, this.request, {
+        worker,
+        signal,
+        check: (c) => (check = c),
+        onChunk: (chunk) => {
+          request.bytes += chunk.length;
+          report(request.bytes);
+          kept?.push(Buffer.from(chunk));
+        },
+      });
     } catch (err) {
       if (monitor.error) throw monitor.error;
       throw metadataFailure(err);
     } finally {
       monitor.stop();
     }
-    this.record(request, 'verify', 'OK', `checked and parsed ${this.label} (${check.bytes} bytes)`, source.status);
+    this.record(request, 'verify', 'OK', `checked and parsed ${this.label} (${parsed.bytes} bytes)`, source.status);
     this.context.pool.succeeded(request.mirror, request.bytes, performance.now() - request.started);
-    return { value: value as T, url: source.url, mirror: mirror.label, mirrorIndex: request.mirror, size: check.bytes, attempts: [...this.attempts] };
+    return { value: parsed.value, url: source.url, mirror: mirror.label, mirrorIndex: request.mirror, size: parsed.bytes, attempts: [...this.attempts], ...(kept && { kept }) };
   }
 
   private progressReporter(mirror: Mirror, source: OpenedSource): (bytes: number) => void {

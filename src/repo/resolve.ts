@@ -10,7 +10,9 @@ import type { TargetContext } from '../fetch/attempt-loop.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { formatNevra } from '../rpm/nevra.js';
 import { resolveArches } from './arch.js';
-import { fetchMetadata, type FetchedMetadata } from './metadata-fetch.js';
+import { Readable } from 'node:stream';
+import { checkAndParse, fetchMetadata, type FetchedMetadata, type MetadataRequest } from './metadata-fetch.js';
+import type { MetadataCache } from './metadata-cache.js';
 import { repomdSignatureProblem } from './repomd-signature.js';
 import type { Keyring } from '../rpm/keyring.js';
 import { locate, packageLocation } from './location.js';
@@ -88,6 +90,8 @@ export interface Resolution {
     readonly size: number;
     /** Packages the primary file lists (all of them, not only those the queries matched). */
     readonly packages: number;
+    /** Parsed from the Downloader's memory (the same file as an earlier resolve), without a request. */
+    readonly cached: boolean;
   };
   /** Targets of the resolved queries, without duplicates (two queries may mean one package). */
   readonly targets: readonly Target[];
@@ -118,7 +122,7 @@ function checkQueries(queries: readonly string[]): void {
  * repomd.xml or the primary file cannot be had from any mirror; a query that matches nothing, or whose
  * location is unsafe, is an item with `ok: false`.
  */
-export async function resolveQueries(queries: readonly string[], options: ResolveOptions, contextFor: ContextFor, signal?: AbortSignal): Promise<Resolution> {
+export async function resolveQueries(queries: readonly string[], options: ResolveOptions, contextFor: ContextFor, signal?: AbortSignal, cache?: MetadataCache): Promise<Resolution> {
   checkQueries(queries);
   const arches = resolveArches(typeof options.arch === 'string' ? [options.arch] : options.arch);
   const repoPath = (options.repoPath ?? '').replace(/^\/+|\/+$/g, '');
@@ -134,7 +138,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   const failedPrimaries = new Set<string>();
   const attempts: Attempt[] = [];
   let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
-  let primary: FetchedMetadata<PrimaryParser>;
+  let primary: FetchedMetadata<PrimaryParser> & { cached: boolean };
   for (;;) {
     try {
       repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, repomdContext, rejected, signal);
@@ -160,7 +164,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       continue;
     }
     try {
-      primary = await fetchPrimary(repomd.value.record, repomd.value.target, wanted, contextFor(repomd.value.target), signal);
+      primary = await fetchPrimary(repomd.value.record, repomd.value.target, wanted, contextFor(repomd.value.target), cache, signal);
       break;
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
@@ -204,7 +208,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
     arches,
     targets,
     repomd: { mirror: repomd.mirror, url: repomd.url },
-    primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count },
+    primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count, cached: primary.cached },
     ...(repomd.value.repomd.revision !== undefined && { revision: repomd.value.repomd.revision }),
     attempts: [...attempts, ...primary.attempts],
   };
@@ -270,22 +274,40 @@ function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles
 }
 
 /** Fetches the primary file, checked against its repomd.xml record, keeping the wanted names. */
-function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, wanted: ReadonlySet<string>, context: TargetContext, signal?: AbortSignal): Promise<FetchedMetadata<PrimaryParser>> {
-  return fetchMetadata(
-    {
-      target,
-      expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
-      decompress: true,
-      ...(record.openSize !== undefined && { openSize: record.openSize }),
-      sink: () => {
-        const parser = new PrimaryParser((name) => wanted.has(name), target.path);
-        return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
-      },
-      packages: (parser) => parser.count,
+/**
+ * The primary file: from the cache when it holds the file this record describes (checked and parsed
+ * again, no request), else from the mirrors, checked against its record, keeping the wanted names.
+ */
+async function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, wanted: ReadonlySet<string>, context: TargetContext, cache: MetadataCache | undefined, signal?: AbortSignal): Promise<FetchedMetadata<PrimaryParser> & { cached: boolean }> {
+  const request: MetadataRequest<PrimaryParser> = {
+    target,
+    expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
+    decompress: true,
+    ...(record.openSize !== undefined && { openSize: record.openSize }),
+    sink: () => {
+      const parser = new PrimaryParser((name) => wanted.has(name), target.path);
+      return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
     },
-    context,
-    signal,
-  );
+    packages: (parser) => parser.count,
+    ...(cache && { keep: true }),
+  };
+  const key = `${record.checksum.type}:${record.checksum.hex}`;
+  const hit = cache?.get(key);
+  if (hit) {
+    const started = performance.now();
+    try {
+      const parsed = await checkAndParse(target.path, Readable.from(hit.chunks), request, { worker: false, ...(signal && { signal }) });
+      context.emit({ type: 'metadata', target: target.path, mirror: hit.mirror, url: hit.url, size: parsed.bytes, packages: parsed.value.count, duration: performance.now() - started, cached: true });
+      return { value: parsed.value, url: hit.url, mirror: hit.mirror, mirrorIndex: -1, size: parsed.bytes, attempts: [], cached: true };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      debug('%s: the cached copy did not parse (%s); fetching it again', target.path, (err as Error).message);
+      cache?.delete(key);
+    }
+  }
+  const fetched = await fetchMetadata(request, context, signal);
+  if (cache && fetched.kept) cache.set(key, { chunks: fetched.kept, url: fetched.url, mirror: fetched.mirror });
+  return { ...fetched, cached: false };
 }
 
 /** repomd.xml's primary record and where to fetch it (its location obeys the rules of package locations). */

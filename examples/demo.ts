@@ -23,14 +23,14 @@ for (const [path, bytes] of mirrorTree(packages)) {
   healthy.files.set(path, bytes);
 }
 const hello = pkg('rpmfetch-hello', 'noarch');
-const tools = pkg('rpmfetch-tools', 'x86_64');
 const data = pkg('rpmfetch-data', 'noarch');
 const helloSrc = pkg('rpmfetch-hello', 'src');
 const toolsSrc = pkg('rpmfetch-tools', 'src');
 flaky.fault(hello.repoPath, faults.closeEarly(0.4));
-flaky.always(tools.repoPath, faults.status(503, '1'));
 flaky.always(data.repoPath, faults.otherBytes(hello.bytes));
 flaky.always(helloSrc.kojiPath, faults.noAnswer());
+// Last: a 503 with Retry-After rests mirror A for every target, not just this one.
+flaky.always(toolsSrc.kojiPath, faults.status(503, '1'));
 
 const names = new Map([
   [flaky.url, 'mirror A'],
@@ -38,8 +38,8 @@ const names = new Map([
 ]);
 const short = (mirror: string) => names.get(mirror) ?? mirror;
 console.log(`rpmfetch demo: two mirrors on this machine, serving ${packages.length} packages built by rpmbuild
-  mirror A  ${flaky.url}  cuts one download short, answers 503 for another, serves the wrong
-                                    package under a third name, never answers a fourth request
+  mirror A  ${flaky.url}  cuts one download short, serves the wrong package under another
+                                    name, never answers a third request, answers 503 to a fourth
   mirror B  ${healthy.url}  healthy
 `);
 
@@ -53,6 +53,10 @@ const downloader = createDownloader({
   timeouts: { stall: 1500, response: 4000 },
   hedge: 1000,
   backoff: { min: 100, max: 500 },
+  // One file at a time, and mirror A never rested: every fault is met in the same order on every run
+  // (in a real batch a failing mirror is rested and the others take its share).
+  concurrency: 1,
+  cooldownAfter: 10,
   onEvent: (e: DownloadEvent) => reporter.onEvent(e),
 });
 

@@ -250,7 +250,12 @@ describe('repository mode on createrepo_c output', { skip }, () => {
     m.fault(primaryOf(tree).href, faults.closeEarly(0.3), faults.reset(0.5));
     const r = await resolvePackages(['rpmfetch-hello'], { ...fast, mirrors: [m.url], dest: '.' });
     assert.ok(r.items[0]?.ok);
-    assert.deepEqual(r.attempts.map((a) => a.code), ['ERR_HTTP_STATUS', 'ERR_BODY_TRUNCATED', 'OK', 'ERR_BODY_TRUNCATED', 'ERR_CONNECTION_RESET', 'OK']);
+    const codes = r.attempts.map((a) => a.code);
+    assert.deepEqual(codes.slice(0, 3), ['ERR_HTTP_STATUS', 'ERR_BODY_TRUNCATED', 'OK']);
+    // A reset mid-body reads as a reset or a cut-off body depending on when the client notices.
+    assert.equal(codes.length, 6);
+    for (const c of codes.slice(3, 5)) assert.ok(['ERR_BODY_TRUNCATED', 'ERR_CONNECTION_RESET'].includes(c), c);
+    assert.equal(codes[5], 'OK');
   });
 
   test('a package whose bytes do not match the metadata on one mirror comes from the next', async () => {

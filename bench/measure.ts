@@ -51,14 +51,7 @@ export function median(values: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-export function have(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { have } from '../test/helpers/system-tools.js';
 
 /** Debian's python3, which the librepo / libsolv baselines run under. */
 export const PYTHON = '/usr/bin/python3';

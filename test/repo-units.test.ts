@@ -25,19 +25,20 @@ import { parseRepomd, primaryRecord } from '../src/repo/repomd.js';
 import { compareEvr, rpmvercmp } from '../src/rpm/vercmp.js';
 import { seeded } from './helpers/layout.js';
 import { generatedPackages, primaryXml, type PrimaryPackage } from './helpers/primary-xml.js';
-import { have } from './helpers/rpm-tools.js';
+import { compressorMissing } from './helpers/repo.js';
+import { missing } from './helpers/system-tools.js';
 
 const HEX = 'ab'.repeat(32);
 
 /** Why librpmio's rpmvercmp cannot be called here (python3's ctypes loads it), or undefined. */
 function librpmioMissing(): string | undefined {
+  let available = true;
   try {
     execFileSync('python3', ['-c', "import ctypes,ctypes.util; ctypes.CDLL(ctypes.util.find_library('rpmio')).rpmvercmp"], { stdio: 'ignore' });
-    return undefined;
   } catch {
-    if (process.env.CI === 'true') throw new Error('CI must provide librpmio and python3 (.ci/run installs rpm)');
-    return "needs python3 and librpmio (Debian's rpm) to call rpm's own rpmvercmp";
+    available = false;
   }
+  return missing(available, "python3 and librpmio (to call rpm's own rpmvercmp)", 'packages python3, rpm');
 }
 
 /** rpm's own answers for pairs of versions. */
@@ -386,14 +387,13 @@ async function decompressAll(bytes: Buffer, chunk = 4096): Promise<Buffer> {
 describe('decompression', () => {
   const plain = enc(primaryXml([...generatedPackages(400, 3)]));
   const formats: Array<[string, () => Buffer, string | undefined]> = [
-    ['gzip', () => gzipSync(plain), undefined],
-    ['xz', () => compressWith('xz', ['-c'], plain), have('xz') ? undefined : 'needs xz (xz-utils)'],
-    ['zstd', () => compressWith('zstd', ['-c', '-q'], plain), have('zstd') ? undefined : 'needs zstd'],
-    ['bzip2', () => compressWith('bzip2', ['-c'], plain), have('bzip2') ? undefined : 'needs bzip2'],
-    ['none', () => plain, undefined],
+    ['gzip', () => gzipSync(plain), compressorMissing('gz')],
+    ['xz', () => compressWith('xz', ['-c'], plain), compressorMissing('xz')],
+    ['zstd', () => compressWith('zstd', ['-c', '-q'], plain), compressorMissing('zstd')],
+    ['bzip2', () => compressWith('bzip2', ['-c'], plain), compressorMissing('bz2')],
+    ['none', () => plain, compressorMissing('none')],
   ];
-  for (const [format, make, missing] of formats) {
-    const skip = missing && process.env.CI === 'true' ? undefined : missing;
+  for (const [format, make, skip] of formats) {
     test(`${format}: sniffed, decoded whole, and a cut-off or corrupted stream fails`, { skip }, async () => {
       const packed = make();
       assert.equal(sniffCompression(packed), format);

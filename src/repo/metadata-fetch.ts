@@ -24,6 +24,14 @@ export interface MetadataSink<T> {
   end(): T;
 }
 
+/** A sink for small files (repomd.xml, its signature): keeps the bytes, hands them to `parse` at the end. */
+export function wholeFile<T>(parse: (bytes: Buffer) => T): () => MetadataSink<T> {
+  return () => {
+    const chunks: Uint8Array[] = [];
+    return { write: (c) => chunks.push(c), end: () => parse(Buffer.concat(chunks)) };
+  };
+}
+
 export interface MetadataRequest<T> {
   readonly target: NormalizedTarget;
   readonly expect: BodyExpectations;

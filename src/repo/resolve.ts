@@ -11,7 +11,7 @@ import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/ta
 import { formatNevra } from '../rpm/nevra.js';
 import { resolveArches } from './arch.js';
 import { Readable } from 'node:stream';
-import { checkAndParse, fetchMetadata, type FetchedMetadata, type MetadataRequest } from './metadata-fetch.js';
+import { checkAndParse, fetchMetadata, wholeFile, type FetchedMetadata, type MetadataRequest } from './metadata-fetch.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { repomdSignatureProblem } from './repomd-signature.js';
 import type { Keyring } from '../rpm/keyring.js';
@@ -214,7 +214,6 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   };
 }
 
-/** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
 /**
  * Fetches repomd.xml.asc from the mirror that served repomd.xml and checks it; returns the attempts
  * and, when the signature does not hold, why.
@@ -230,10 +229,7 @@ async function checkRepomdSignature(repomdTarget: NormalizedTarget, repomd: Fetc
         expect: { maxBytes: 64 * 1024 },
         decompress: false,
         skip: others,
-        sink: () => {
-          const chunks: Uint8Array[] = [];
-          return { write: (c) => chunks.push(c), end: () => Buffer.concat(chunks) };
-        },
+        sink: wholeFile((bytes) => bytes),
       },
       context,
       signal,
@@ -248,6 +244,7 @@ async function checkRepomdSignature(repomdTarget: NormalizedTarget, repomd: Fetc
   return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: 'ERR_SIGNATURE_BAD', cause: problem }], problem };
 }
 
+/** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
 function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
   // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
   // next attempt elsewhere.
@@ -257,16 +254,7 @@ function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles
       expect: { maxBytes: REPOMD_MAX_BYTES },
       decompress: false,
       skip,
-      sink: () => {
-        const chunks: Uint8Array[] = [];
-        return {
-          write: (c) => chunks.push(c),
-          end: () => {
-            const bytes = Buffer.concat(chunks);
-            return { ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles), bytes };
-          },
-        };
-      },
+      sink: wholeFile((bytes) => ({ ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles), bytes })),
     },
     context,
     signal,

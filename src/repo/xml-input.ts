@@ -5,6 +5,12 @@
  */
 import { RpmfetchError } from '../errors.js';
 
+/** The local part of a qualified name: createrepo_c's `rpm:` prefixes mean the same without them. */
+export function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon < 0 ? name : name.slice(colon + 1);
+}
+
 export abstract class XmlInput {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private failure: RpmfetchError | undefined;
@@ -20,6 +26,11 @@ export abstract class XmlInput {
   fail(message: string): RpmfetchError {
     this.failure ??= new RpmfetchError('ERR_REPO_METADATA', `${this.what}: ${message} (${this.place()})`);
     return this.failure;
+  }
+
+  /** Refuses an XML declaration naming another encoding than UTF-8 (the bytes are decoded as UTF-8). */
+  protected checkEncoding(encoding: string | undefined): void {
+    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) throw this.fail(`encoding ${encoding} is not supported (only UTF-8)`);
   }
 
   write(chunk: Uint8Array): void {

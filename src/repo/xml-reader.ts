@@ -6,15 +6,8 @@
  * malformation is an `ERR_REPO_METADATA` naming the file and line.
  */
 import { SaxesParser } from 'saxes';
-import { XmlInput } from './xml-input.js';
+import { localName, XmlInput } from './xml-input.js';
 import type { ScanHandlers } from './xml-scanner.js';
-
-
-/** The local part of a qualified name. */
-function local(name: string): string {
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(colon + 1);
-}
 
 export class XmlReader extends XmlInput {
   private readonly parser = new SaxesParser({ xmlns: false, position: true });
@@ -24,15 +17,15 @@ export class XmlReader extends XmlInput {
   constructor(what: string, handlers: ScanHandlers) {
     super(what);
     const p = this.parser;
-    p.on('opentag', (tag) => handlers.open(local(tag.name), () => tag.attributes as Record<string, string>));
-    p.on('closetag', (tag) => handlers.close(local(tag.name)));
+    p.on('opentag', (tag) => handlers.open(localName(tag.name), () => tag.attributes as Record<string, string>));
+    p.on('closetag', (tag) => handlers.close(localName(tag.name)));
     p.on('text', handlers.text);
     p.on('cdata', handlers.text);
     p.on('doctype', () => {
       throw this.fail('a DOCTYPE is not allowed in repository metadata');
     });
     p.on('xmldecl', (decl) => {
-      if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) throw this.fail(`encoding ${decl.encoding} is not supported (only UTF-8)`);
+      this.checkEncoding(decl.encoding);
     });
     p.on('error', (err) => {
       // saxes prefixes its messages with the position, which place() gives.

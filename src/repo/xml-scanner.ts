@@ -11,7 +11,7 @@
  * checked is the character-level validity of text the reader skips (a stray `&` in a description):
  * the file's checksum in repomd.xml binds its bytes, and no field taken from it can be changed that way.
  */
-import { XmlInput } from './xml-input.js';
+import { localName, XmlInput } from './xml-input.js';
 
 export interface ScanHandlers {
   /** An element starts; `attributes()` decodes its attributes on demand. Names are local (prefix dropped). */
@@ -29,11 +29,6 @@ const ENTITY = /&(?:(lt|gt|amp|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));|&/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 /** A tag longer than this without its `>` is not a tag of a primary file. */
 const MAX_MARKUP = 1 << 20;
-
-function local(name: string): string {
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(colon + 1);
-}
 
 export class XmlScanner extends XmlInput {
   private buf = '';
@@ -92,7 +87,7 @@ export class XmlScanner extends XmlInput {
         const open = this.stack.pop();
         if (open !== name) throw this.fail(open === undefined ? `</${name}> closes nothing` : `</${name}> where </${open}> belongs`);
         this.pos = gt + 1;
-        h.close(local(name));
+        h.close(localName(name));
         continue;
       }
       if (c === 0x21 /* ! */) {
@@ -134,7 +129,7 @@ export class XmlScanner extends XmlInput {
         this.seenRoot = true;
       }
       this.pos = START_TAG.lastIndex;
-      const name = local(qname);
+      const name = localName(qname);
       h.open(name, () => this.attributes(rawAttributes));
       if (m[3]) h.close(name);
       else this.stack.push(qname);
@@ -159,7 +154,7 @@ export class XmlScanner extends XmlInput {
     if (!/^xml\s/.test(body)) return;
     if (at !== 0 || this.consumed !== 0) throw this.fail('an XML declaration after the start');
     const encoding = /encoding\s*=\s*["']([^"']+)["']/.exec(body)?.[1];
-    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) throw this.fail(`encoding ${encoding} is not supported (only UTF-8)`);
+    this.checkEncoding(encoding);
   }
 
   /** Decodes entity and character references; an unknown entity or a bare `&` fails. */

@@ -3,19 +3,17 @@
  * test on loopback. Skips (with the reason) where haproxy is not installed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refusedUrl } from './fault-mirror.js';
+import { firstExisting, missing } from './system-tools.js';
 
-const HAPROXY = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
+const HAPROXY = firstExisting(['/usr/sbin/haproxy', '/usr/local/sbin/haproxy', '/usr/bin/haproxy']);
 
 /** Why HAProxy tests cannot run here (they must in CI), or undefined. */
 export function haproxyMissing(): string | undefined {
-  if (HAPROXY) return undefined;
-  if (process.env.CI === 'true') throw new Error('CI must provide haproxy (.ci/run installs it)');
-  return 'needs haproxy (Debian package haproxy; .ci/run installs it)';
+  return missing(HAPROXY !== undefined, 'haproxy', 'package haproxy');
 }
 
 /** Starts HAProxy balancing `backends` (ports on 127.0.0.1); resolves with its URL and a stop function. */

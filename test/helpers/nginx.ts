@@ -3,20 +3,18 @@
  * integration tests and the download benchmark. Skips (with the reason) where nginx is not installed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refusedUrl } from './fault-mirror.js';
+import { firstExisting, missing } from './system-tools.js';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+const NGINX = firstExisting(['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']);
 
 /** Why nginx tests cannot run here (they must in CI), or undefined. */
 export function nginxMissing(): string | undefined {
-  if (NGINX) return undefined;
-  if (process.env.CI === 'true') throw new Error('CI must provide nginx (.ci/run installs nginx-light)');
-  return 'needs nginx (Debian package nginx-light; .ci/run installs it)';
+  return missing(NGINX !== undefined, 'nginx', 'package nginx-light');
 }
 
 export interface Nginx {

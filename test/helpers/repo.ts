@@ -9,23 +9,19 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { have } from './rpm-tools.js';
+import { have, missing } from './system-tools.js';
 
 const run = promisify(execFile);
 
 /** Why createrepo_c tests cannot run here (they must in CI), or undefined. */
 export function createrepoMissing(): string | undefined {
-  if (have('createrepo_c')) return undefined;
-  if (process.env.CI === 'true') throw new Error('CI must provide createrepo_c (.ci/run installs createrepo-c)');
-  return 'needs createrepo_c (Debian package createrepo-c; .ci/run installs it)';
+  return missing(have('createrepo_c'), 'createrepo_c', 'package createrepo-c');
 }
 
 /** Why a compressor is missing, or undefined. */
 export function compressorMissing(format: Compression): string | undefined {
-  const tool = { gz: undefined, none: undefined, xz: 'xz', bz2: 'bzip2', zstd: 'zstd' }[format];
-  if (!tool || have(tool)) return undefined;
-  if (process.env.CI === 'true') throw new Error(`CI must provide ${tool}`);
-  return `needs ${tool}`;
+  const tool = { gz: undefined, none: undefined, xz: ['xz', 'xz-utils'], bz2: ['bzip2', 'bzip2'], zstd: ['zstd', 'zstd'] }[format];
+  return tool ? missing(have(tool[0] as string), tool[0] as string, `package ${tool[1]}`) : undefined;
 }
 
 export type Compression = 'gz' | 'xz' | 'bz2' | 'zstd' | 'none';

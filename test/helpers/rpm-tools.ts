@@ -2,32 +2,19 @@
  * The real rpm tools as test parts: rpmbuild to make packages, gpg + rpmsign to sign them, rpmkeys as
  * the oracle. Tests that need them skip, with the reason, where they are not installed.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { have, missing } from './system-tools.js';
 
 const run = promisify(execFile);
 
-/** True when `command` is on the PATH. */
-export function have(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Why rpm-tool tests cannot run here, or undefined when they can. */
 export function missingRpmTools(...tools: Array<'rpmbuild' | 'rpmkeys' | 'rpmsign' | 'gpg'>): string | undefined {
-  const missing = tools.filter((t) => !have(t));
-  if (missing.length === 0) return undefined;
-  if (process.env.CI === 'true') {
-    throw new Error(`CI must provide ${missing.join(', ')} (.ci/run installs Debian's rpm and gnupg)`);
-  }
-  return `needs ${missing.join(', ')} (Debian packages rpm, gnupg; .ci/run installs them)`;
+  const absent = tools.filter((t) => !have(t));
+  return missing(absent.length === 0, absent.join(', '), 'packages rpm, gnupg');
 }
 
 /** Payload compressions rpmbuild can write: rpm's I/O name and the level distributions use. */

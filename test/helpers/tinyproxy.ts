@@ -4,20 +4,18 @@
  * where tinyproxy is not installed; CI installs it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refusedUrl } from './fault-mirror.js';
 import { waitForPort } from './nginx.js';
+import { firstExisting, missing } from './system-tools.js';
 
-const TINYPROXY = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy'].find((p) => existsSync(p));
+const TINYPROXY = firstExisting(['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy']);
 
 /** Why proxy tests cannot run here (they must in CI), or undefined. */
 export function tinyproxyMissing(): string | undefined {
-  if (TINYPROXY) return undefined;
-  if (process.env.CI === 'true') throw new Error('CI must provide tinyproxy (.ci/run installs tinyproxy-bin)');
-  return 'needs tinyproxy (Debian package tinyproxy-bin; .ci/run installs it)';
+  return missing(TINYPROXY !== undefined, 'tinyproxy', 'package tinyproxy-bin');
 }
 
 export interface Proxy {

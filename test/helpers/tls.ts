@@ -8,14 +8,13 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { have } from './rpm-tools.js';
+import { have, missing } from './system-tools.js';
 
 const run = promisify(execFile);
 
+/** Why TLS tests cannot run here, or undefined. */
 export function opensslMissing(): string | undefined {
-  if (have('openssl')) return undefined;
-  if (process.env.CI === 'true') throw new Error('CI must provide openssl (.ci/run installs it)');
-  return 'needs openssl';
+  return missing(have('openssl'), 'openssl', 'package openssl');
 }
 
 export interface TestPki {

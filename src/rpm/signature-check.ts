@@ -1,29 +1,49 @@
 /**
  * Judging one signature: its digest is computed by the verifier (natively, as the bytes stream, with
  * the packet's salt before and its hashed trailer after the data), then the quick check, the issuer
- * lookup and the public-key check. OpenPGP.js does the public-key math for v4 and v6 packets, given the
- * digest; v3 packets (which OpenPGP.js cannot read) are verified here for RSA.
+ * lookup, the public-key check and the signing key's state (see key-validity.ts). OpenPGP.js does the
+ * public-key math for v4 and v6 packets, given the digest; v3 packets (which OpenPGP.js cannot read) are
+ * verified here for RSA.
  */
 import { constants, createPublicKey, getHashes, publicDecrypt } from 'node:crypto';
 import * as openpgp from 'openpgp';
+import type { ErrorCode } from '../errors.js';
 import type { Keyring } from './keyring.js';
+import { CLOCK_SKEW_MS, keyState, type KeyMoment } from './key-validity.js';
 import { keysWithId, OPENPGP_CONFIG } from './openpgp-keys.js';
 import type { SignaturePacketInfo } from './openpgp-packet.js';
 import { hashAlgorithmName } from './openpgp-packet.js';
 
 /**
- * `SKIPPED`: not judged (no keys given); `OK`: made by a given key over exactly these bytes; `BAD`: does
- * not verify, is malformed, or its key is not valid for it; `NOKEY`: made by a key that was not given;
+ * `SKIPPED`: not judged (no keys given); `OK`: made by a given key over exactly these bytes, while that
+ * key was valid for it; `BAD`: does not verify, is malformed, claims a time its key cannot have signed
+ * at, or its key cannot sign; `NOTTRUSTED`: made by a given key over these bytes, but the key was
+ * expired or revoked (rpm's word for the same); `NOKEY`: made by a key that was not given;
  * `UNSUPPORTED`: by a given key, with an algorithm we cannot check.
  */
-export type SignatureStatus = 'SKIPPED' | 'OK' | 'BAD' | 'NOKEY' | 'UNSUPPORTED';
+export type SignatureStatus = 'SKIPPED' | 'OK' | 'BAD' | 'NOTTRUSTED' | 'NOKEY' | 'UNSUPPORTED';
+
+/** Why a NOTTRUSTED signature's key was not valid for it. */
+export type KeyProblem = 'expired' | 'revoked';
 
 /** A judgement. */
 export interface SignatureJudgement {
   readonly status: SignatureStatus;
   readonly message?: string;
-  /** Fingerprint of the key (or subkey) that made an OK signature. */
+  /** Fingerprint of the key (or subkey) that made an OK or NOTTRUSTED signature. */
   readonly keyFingerprint?: string;
+  /** With NOTTRUSTED: what was wrong with the key. */
+  readonly keyProblem?: KeyProblem;
+}
+
+/** How a signature is judged besides its bytes and keys. */
+export interface JudgeOptions {
+  /** When the key's state is taken (default `signature`: packages, as rpm does). */
+  readonly moment?: KeyMoment;
+  /** The clock (default: the time of the call). */
+  readonly now?: Date;
+  /** Accept text-document signatures (0x01) too, their digest computed over canonical text; rpm accepts binary ones only. */
+  readonly text?: boolean;
 }
 
 const NODE_HASHES: Record<number, string> = {
@@ -71,14 +91,37 @@ function verifyV3Rsa(sig: SignaturePacketInfo, digest: Buffer, key: openpgp.Publ
   }
 }
 
+/** The public-key check of a v3, v4 or v6 packet with one key: true, or why not. */
+async function verifiesWith(packet: Uint8Array, sig: SignaturePacketInfo, digest: Buffer, key: openpgp.PublicKey | openpgp.Subkey, now: Date): Promise<true | string> {
+  if (sig.version === 3) return verifyV3Rsa(sig, digest, key) || 'RSA signature does not verify';
+  let packetObject: openpgp.SignaturePacket;
+  try {
+    const signature = await openpgp.readSignature({ binarySignature: packet, config: OPENPGP_CONFIG });
+    packetObject = signature.packets[0] as openpgp.SignaturePacket;
+  } catch (err) {
+    return `invalid OpenPGP signature: ${(err as Error).message}`;
+  }
+  // OpenPGP.js verifies from a precomputed digest when `hashed` is set (its own streaming path);
+  // our digest was computed natively, once, as the package streamed past.
+  (packetObject as unknown as { hashed: Uint8Array }).hashed = digest;
+  try {
+    // The date only bounds the signature's own lifetime here; the key's state is judged apart.
+    await packetObject.verify(key.keyPacket, sig.signatureType, undefined as unknown as Uint8Array, new Date(now.getTime() + CLOCK_SKEW_MS), true, OPENPGP_CONFIG);
+    return true;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /**
  * Judges a signature packet whose signed digest is `digest` (undefined when the hash algorithm is not
  * available). `parsed` is our reading of the packet, or the reason it could not be read.
  */
-export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacketInfo | string, digest: Buffer | undefined, keyring: Keyring): Promise<SignatureJudgement> {
+export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacketInfo | string, digest: Buffer | undefined, keyring: Keyring, options: JudgeOptions = {}): Promise<SignatureJudgement> {
   if (typeof parsed === 'string') return bad(parsed);
   const sig = parsed;
-  if (sig.signatureType !== 0) return bad(`signature type 0x${sig.signatureType.toString(16).padStart(2, '0')} is not a binary-document signature`);
+  const types = options.text ? [0, 1] : [0];
+  if (!types.includes(sig.signatureType)) return bad(`signature type 0x${sig.signatureType.toString(16).padStart(2, '0')} is not a ${options.text ? 'document' : 'binary-document'} signature`);
   if (!digest) return { status: 'UNSUPPORTED', message: `hash algorithm ${hashAlgorithmName(sig.hashAlgorithm)} is not available` };
   // The left 16 bits of the signed hash: a mismatch means the data changed, whoever holds the key.
   if (digest[0] !== sig.left16[0] || digest[1] !== sig.left16[1]) return bad('the signed data does not match this signature (digest quick check failed)');
@@ -86,39 +129,47 @@ export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacket
   const keys = keysWithId(keyring, sig.keyId);
   if (keys.length === 0) return { status: 'NOKEY', message: `no given key has ID ${sig.keyId}` };
   if (UNSUPPORTED_ALGORITHMS.has(sig.publicKeyAlgorithm)) return { status: 'UNSUPPORTED', message: `public-key algorithm ${sig.publicKeyAlgorithm} is not supported` };
-  let problem = 'no key with this ID can sign';
+  if (sig.version === 3 && sig.publicKeyAlgorithm !== 1 && sig.publicKeyAlgorithm !== 3) return { status: 'UNSUPPORTED', message: 'only RSA v3 signatures are supported' };
+  const now = options.now ?? new Date();
+  let problem = 'no key with this ID made it';
   for (const { key, id } of keys) {
-    let signing: openpgp.PublicKey | openpgp.Subkey;
-    try {
-      // The key must have been valid for signing when the package was signed.
-      signing = await key.getSigningKey(id, sig.created ?? null, undefined, OPENPGP_CONFIG);
-    } catch (err) {
-      problem = `key ${key.getFingerprint()} is not valid for signing at the signature's time: ${(err as Error).message}`;
+    const component = key.getKeys(id)[0];
+    if (!component) continue;
+    // The key's state matters only for a signature it really made: first the mathematics.
+    const verified = await verifiesWith(packet, sig, digest, component, now);
+    if (verified !== true) {
+      problem = verified;
       continue;
     }
-    const fingerprint = signing.getFingerprint();
-    if (sig.version === 3) {
-      if (sig.publicKeyAlgorithm !== 1 && sig.publicKeyAlgorithm !== 3) return { status: 'UNSUPPORTED', message: 'only RSA v3 signatures are supported' };
-      if (verifyV3Rsa(sig, digest, signing)) return { status: 'OK', keyFingerprint: fingerprint };
-      problem = 'RSA signature does not verify';
-      continue;
-    }
-    let packetObject: openpgp.SignaturePacket;
-    try {
-      const signature = await openpgp.readSignature({ binarySignature: packet, config: OPENPGP_CONFIG });
-      packetObject = signature.packets[0] as openpgp.SignaturePacket;
-    } catch (err) {
-      return bad(`invalid OpenPGP signature: ${(err as Error).message}`);
-    }
-    // OpenPGP.js verifies from a precomputed digest when `hashed` is set (its own streaming path);
-    // our digest was computed natively, once, as the package streamed past.
-    (packetObject as unknown as { hashed: Uint8Array }).hashed = digest;
-    try {
-      await packetObject.verify(signing.keyPacket, openpgp.enums.signature.binary, undefined as unknown as Uint8Array, undefined, true, OPENPGP_CONFIG);
-      return { status: 'OK', keyFingerprint: fingerprint };
-    } catch (err) {
-      problem = (err as Error).message;
-    }
+    const state = await keyState(key, component, sig.created, options.moment ?? 'signature', now);
+    if (state.status === 'OK') return { status: 'OK', keyFingerprint: state.signing.getFingerprint() };
+    if (state.status === 'BAD') return bad(state.message);
+    return { status: 'NOTTRUSTED', message: state.message, keyFingerprint: component.getFingerprint(), keyProblem: state.state };
   }
   return bad(problem);
+}
+
+/** A refusal among judged signatures: the error code and the judgement it comes from. */
+export interface SignatureRefusal<T> {
+  readonly code: ErrorCode;
+  readonly signature: T;
+}
+
+/**
+ * The gravest problem among signatures, when none is OK (or to find a BAD one next to OK ones): a
+ * forgery first, then a revoked key, an expired key, an algorithm we cannot check, an unknown key.
+ */
+export function gravestProblem<T extends { readonly status: SignatureStatus; readonly keyProblem?: KeyProblem }>(signatures: readonly T[]): SignatureRefusal<T> | undefined {
+  const ranked: Array<[ErrorCode, (s: T) => boolean]> = [
+    ['ERR_SIGNATURE_BAD', (s) => s.status === 'BAD'],
+    ['ERR_KEY_REVOKED', (s) => s.status === 'NOTTRUSTED' && s.keyProblem === 'revoked'],
+    ['ERR_KEY_EXPIRED', (s) => s.status === 'NOTTRUSTED'],
+    ['ERR_SIGNATURE_UNSUPPORTED', (s) => s.status === 'UNSUPPORTED'],
+    ['ERR_SIGNATURE_NOKEY', (s) => s.status === 'NOKEY'],
+  ];
+  for (const [code, matches] of ranked) {
+    const signature = signatures.find(matches);
+    if (signature) return { code, signature };
+  }
+  return undefined;
 }

@@ -31,12 +31,14 @@ export interface SignatureInfo {
   readonly fingerprint?: string;
   /** Creation time, ISO 8601. */
   readonly created?: string;
-  /** `SKIPPED` when no keys were given; else `OK`, `BAD`, `NOKEY` or `UNSUPPORTED`. */
+  /** `SKIPPED` when no keys were given; else `OK`, `BAD`, `NOTTRUSTED`, `NOKEY` or `UNSUPPORTED`. */
   readonly status: SignatureStatus;
   /** Why it is not OK (or could not be read). */
   readonly error?: string;
-  /** Fingerprint of the given key (or subkey) it verified with. */
+  /** Fingerprint of the given key (or subkey) it verified with: OK, or NOTTRUSTED (the key's, but the key was not valid for it). */
   readonly verifiedBy?: string;
+  /** With status `NOTTRUSTED`: `expired` or `revoked` (see "Signatures and keys" in the README). */
+  readonly keyProblem?: 'expired' | 'revoked';
 }
 
 /** A signature with its raw packet, ready to be judged. */

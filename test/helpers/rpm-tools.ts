@@ -118,35 +118,97 @@ export interface SigningKey {
   fingerprint: string;
 }
 
+/** When and how a test key is made: gpg's clock at creation, when it expires, and what the primary key may do. */
+export interface KeyOptions {
+  /** gpg's clock when the key is made (default: now). */
+  created?: Date;
+  /** When the key expires (default: never). */
+  expires?: Date;
+  /** `sign` (default) or `cert`: a certify-only primary, whose subkeys sign. */
+  usage?: 'sign' | 'cert';
+  /** A word for the user ID, to tell keys apart (default: the algorithm). */
+  name?: string;
+}
+
+/** gpg's flag for a faked clock, or none. */
+export function fakedTime(at: Date | undefined): string[] {
+  return at ? ['--faked-system-time', String(Math.floor(at.getTime() / 1000))] : [];
+}
+
+/** gpg's expiry argument for a key made (or changed) at `from` that expires at `expires`. */
+export function expiryArg(from: Date | undefined, expires: Date | undefined): string {
+  return expires ? `seconds=${Math.round((expires.getTime() - (from ?? new Date()).getTime()) / 1000)}` : 'never';
+}
+
+/** Writes the key's current public key (armored) to `key.publicKey`, after gpg changed it. */
+export async function exportPublicKey(key: SigningKey): Promise<void> {
+  const { stdout: armored } = await run('gpg', ['--batch', '--armor', '--export', key.fingerprint], { env: { ...process.env, GNUPGHOME: key.home } });
+  await writeFile(key.publicKey, armored);
+}
+
 /** Creates a throw-away gpg home with one signing key: RSA 2048 or EdDSA (ed25519). */
-export async function makeSigningKey(kind: 'rsa' | 'eddsa'): Promise<SigningKey> {
+export async function makeSigningKey(kind: 'rsa' | 'eddsa', options: KeyOptions = {}): Promise<SigningKey> {
   const home = await mkdtemp(join(tmpdir(), 'rpmfetch-gpg-'));
-  const uid = `rpmfetch test ${kind} <${kind}@rpmfetch.invalid>`;
+  const word = options.name ?? kind;
+  const uid = `rpmfetch test ${word} <${word}@rpmfetch.invalid>`;
   const env = { ...process.env, GNUPGHOME: home };
-  await run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', uid, kind === 'rsa' ? 'rsa2048' : 'ed25519', 'sign', 'never'], { env });
+  const algo = kind === 'rsa' ? 'rsa2048' : 'ed25519';
+  await run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...fakedTime(options.created), '--quick-gen-key', uid, algo, options.usage ?? 'sign', expiryArg(options.created, options.expires)], { env });
   const { stdout } = await run('gpg', ['--batch', '--with-colons', '--fingerprint', uid], { env });
   const fingerprint = stdout.split('\n').find((l) => l.startsWith('fpr:'))?.split(':')[9] ?? '';
-  const publicKey = join(home, 'public.asc');
-  const { stdout: armored } = await run('gpg', ['--batch', '--armor', '--export', uid], { env });
-  await writeFile(publicKey, armored);
-  return { home, uid, publicKey, fingerprint };
+  const key = { home, uid, publicKey: join(home, 'public.asc'), fingerprint };
+  await exportPublicKey(key);
+  return key;
+}
+
+/** How rpmsign signs: which of the key's (sub)keys, with gpg's clock set to when, and extra gpg flags. */
+export interface SignOptions {
+  /** What gpg's `-u` gets (default the key's user ID); a subkey fingerprint with `!` forces that subkey. */
+  signer?: string;
+  /** gpg's clock while signing (`--faked-system-time`); the signature carries this creation time. */
+  at?: Date;
+  /** More gpg flags, e.g. `--ignore-time-conflict`. */
+  gpgArgs?: string[];
+}
+
+/** gpg's flags for `SignOptions.at` and `gpgArgs`. */
+export function gpgSignArgs(options: SignOptions): string[] {
+  return [...fakedTime(options.at), ...(options.gpgArgs ?? [])];
 }
 
 /** Signs packages in place with rpmsign (header-only signature, as rpm 4.18 writes by default). */
-export async function rpmsign(paths: string[], key: SigningKey): Promise<void> {
+export async function rpmsign(paths: string[], key: SigningKey, options: SignOptions = {}): Promise<void> {
+  const extra = gpgSignArgs(options);
   await run(
     'rpmsign',
-    ['--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${key.uid}`, '--define', `_gpg_path ${key.home}`, '--addsign', ...paths],
+    [
+      '--define', '__gpg /usr/bin/gpg',
+      '--define', `_gpg_name ${options.signer ?? key.uid}`,
+      '--define', `_gpg_path ${key.home}`,
+      ...(extra.length > 0 ? ['--define', `_gpg_sign_cmd_extra_args ${extra.join(' ')}`] : []),
+      '--addsign', ...paths,
+    ],
     { env: { ...process.env, GNUPGHOME: key.home } },
   );
 }
 
 let emptyDb: Promise<string> | undefined;
 
-/** An rpm database holding these public keys (for `rpmkeys -K` with signatures). */
-export async function rpmdbWithKeys(publicKeys: string[]): Promise<string> {
+/**
+ * An rpm database holding these public keys (for `rpmkeys -K` with signatures). A key rpm refuses to
+ * import fails the call, unless `refused` collects it (rpm 4.18 refuses some keys gpg writes, e.g. one
+ * with a revoked subkey: its signatures are then NOKEY to rpm).
+ */
+export async function rpmdbWithKeys(publicKeys: string[], refused?: string[]): Promise<string> {
   const dbpath = await mkdtemp(join(tmpdir(), 'rpmfetch-rpmdb-keys-'));
-  for (const key of publicKeys) await run('rpmkeys', ['--dbpath', dbpath, '--import', key]);
+  for (const key of publicKeys) {
+    try {
+      await run('rpmkeys', ['--dbpath', dbpath, '--import', key]);
+    } catch (err) {
+      if (!refused) throw err;
+      refused.push(key);
+    }
+  }
   return dbpath;
 }
 

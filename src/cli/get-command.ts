@@ -3,19 +3,18 @@
  * manifest. Results go to stdout with --json; human lines and errors to stderr.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
+import { InvalidOptionError, RpmfetchError } from '../errors.js';
 import { createDownloader, type Downloader } from '../fetch/downloader.js';
 import type { Resolution } from '../repo/resolve.js';
 import type { DownloadEvent } from '../fetch/events.js';
 import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../fetch/options.js';
-import type { DownloadResult } from '../fetch/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
-import type { CliIo } from './io.js';
+import { announceStop, type CliIo } from './io.js';
 import { Keyring } from '../rpm/keyring.js';
 import { readManifest } from './manifest.js';
 import { failedLines, LineReporter, TtyProgress, type Reporter } from './progress.js';
+import { errorJson, ResultLines } from './result-lines.js';
 
 /** Flags of `rpmfetch get`, as commander hands them over. */
 export interface GetFlags {
@@ -32,6 +31,7 @@ export interface GetFlags {
   stallTimeout?: number;
   minRate?: number;
   totalTimeout?: number;
+  maxSize?: number;
   reuse: boolean;
   allowInsecureRedirects?: boolean;
   json?: boolean;
@@ -89,6 +89,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     signal,
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
+    ...(flags.maxSize !== undefined && { maxSize: flags.maxSize }),
     ...(flags.allowInsecureRedirects && { allowInsecureRedirects: true }),
     ...(flags.proxy !== undefined && { proxy: flags.proxy }),
   };
@@ -115,7 +116,16 @@ async function tlsFromFlags(flags: GetFlags): Promise<TlsOptions | undefined> {
 /** The targets of a command line: positional paths, manifest lines, and the single-target flags. */
 export async function targetsFromFlags(paths: string[], flags: GetFlags): Promise<Target[]> {
   const targets: Target[] = paths.map((path) => ({ path }));
-  if (flags.manifest) targets.push(...(await readManifest(flags.manifest)));
+  if (flags.manifest) {
+    for (const { target, where } of await readManifest(flags.manifest)) {
+      try {
+        normalizeTarget(target);
+      } catch (err) {
+        throw err instanceof InvalidOptionError ? new InvalidOptionError(`${where}: ${err.message}`) : err;
+      }
+      targets.push(target);
+    }
+  }
   if (targets.length === 0) throw new InvalidOptionError('nothing to download: give paths or --manifest');
   const single = flags.size !== undefined || flags.sha256 !== undefined || flags.integrity !== undefined;
   if (single) {
@@ -128,32 +138,6 @@ export async function targetsFromFlags(paths: string[], flags: GetFlags): Promis
   }
   for (const t of targets) normalizeTarget(t);
   return targets;
-}
-
-function resultJson(path: string, r: DownloadResult, query?: string): object {
-  return {
-    file: r.file,
-    ok: true,
-    path,
-    ...(query !== undefined && { query }),
-    nevra: r.rpm.nevra,
-    url: r.url,
-    mirror: r.mirror,
-    size: r.size,
-    cached: r.cached,
-    attempts: r.attempts,
-    digests: r.digests,
-  };
-}
-
-function errorJson(path: string, file: string | null, err: unknown, query?: string): object {
-  const error =
-    err instanceof DownloadError
-      ? { code: err.code, message: err.message, attempts: err.attempts }
-      : err instanceof RpmfetchError
-        ? { code: err.code, message: err.message, attempts: [] }
-        : { code: 'ERR_INTERNAL', message: String(err), attempts: [] };
-  return { file, ok: false, path, ...(query !== undefined && { query }), nevra: null, error };
 }
 
 /** Checks the flag combinations of repository mode. */
@@ -171,7 +155,7 @@ function checkRepoFlags(queries: string[], flags: GetFlags): void {
 }
 
 /** Resolves the queries, reporting those that fail; undefined when the metadata itself failed. */
-async function resolveForCli(downloader: Downloader, queries: string[], flags: GetFlags, io: CliIo, reporter: Reporter): Promise<Resolution | undefined> {
+async function resolveForCli(downloader: Downloader, queries: string[], flags: GetFlags, out: (line: string) => void, reporter: Reporter): Promise<Resolution | undefined> {
   let resolution: Resolution;
   try {
     resolution = await downloader.resolve(queries, { arch: flags.arch, ...(flags.repoGpgcheck && { repoGpgcheck: true }) });
@@ -179,12 +163,12 @@ async function resolveForCli(downloader: Downloader, queries: string[], flags: G
     if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
     // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
     // fails with it, attempts included.
-    if (flags.json) for (const query of queries) io.out(JSON.stringify(errorJson(query, null, err, query)));
+    for (const query of queries) out(JSON.stringify(errorJson(query, null, err, query)));
     return undefined;
   }
   for (const item of resolution.items) {
     if (item.ok) continue;
-    if (flags.json) io.out(JSON.stringify(errorJson(item.query, null, item.error, item.query)));
+    out(JSON.stringify(errorJson(item.query, null, item.error, item.query)));
     reporter.note(failedLines(item.query, item.error));
   }
   return resolution;
@@ -203,23 +187,24 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
   }
   const reporter: Reporter = io.tty && !flags.quiet ? new TtyProgress(io.tty, flags.repo ? args.length : targets.length) : new LineReporter((l) => io.err(l), flags.quiet === true);
+  // Through the reporter: on a terminal a line written beside the live display would be drawn over.
+  const stopListening = announceStop(signal, (line) => reporter.note([line]));
   /** Repository mode: the queries each target answers, for the JSON lines. */
   const queriesOf = new Map<string, string>();
+  // On a terminal that shows both streams, a result line must not land where the display redraws.
+  const out = !flags.json ? () => {} : io.sharedTerminal ? (line: string) => reporter.interject(() => io.out(line)) : (line: string) => io.out(line);
+  const lines = new ResultLines(dest, out, (path) => queriesOf.get(path));
   const onEvent = (event: DownloadEvent): void => {
+    // The result line first: it is the output; a display that throws must not cost it.
+    lines.onEvent(event);
     reporter.onEvent(event);
-    if (!flags.json) return;
-    if (event.type === 'done') io.out(JSON.stringify(resultJson(event.target, event.result, queriesOf.get(event.target))));
-    // In repository mode a failed metadata file is reported once per query, by resolveForCli.
-    else if (event.type === 'failed' && (!flags.repo || queriesOf.has(event.target))) {
-      io.out(JSON.stringify(errorJson(event.target, join(dest, normalizeTarget(event.target).fileName), event.error, queriesOf.get(event.target))));
-    }
   };
   // One resolve per process: no primary file worth keeping in memory.
   const downloader = createDownloader({ ...options, onEvent, metadataCache: false });
   try {
     let failed = 0;
     if (flags.repo) {
-      const resolved = await resolveForCli(downloader, args, flags, io, reporter);
+      const resolved = await resolveForCli(downloader, args, flags, out, reporter);
       if (!resolved) return 1;
       for (const item of resolved.items) {
         if (item.ok) queriesOf.set(item.package.target.path, [queriesOf.get(item.package.target.path), item.query].filter(Boolean).join(' '));
@@ -227,9 +212,12 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
       failed = resolved.items.filter((i) => !i.ok).length;
       targets.push(...resolved.targets);
     }
+    lines.expect(targets);
     const batch = await downloader.downloadAll(targets);
+    lines.finish(batch.items);
     return batch.failed + failed === 0 ? 0 : 1;
   } finally {
+    stopListening();
     reporter.finish();
     downloader.close();
   }
@@ -253,6 +241,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--stall-timeout <s>', 'seconds without a byte, or below --min-rate, before a body counts as stalled (default 30)', seconds)
     .option('--min-rate <bytes>', 'bytes per second a body must keep up over the stall window; 0 turns it off (default 1000)', wholeNumber)
     .option('--total-timeout <s>', 'seconds for a whole target, every attempt included (default none)', seconds)
+    .option('--max-size <bytes>', 'the most bytes one package may take, whatever it or a server says (default 16 GiB)', positive)
     .option('--no-reuse', 'download even when a verified file is already in --dest')
     .option('--allow-insecure-redirects', 'follow redirects from https to http')
     .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])

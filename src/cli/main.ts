@@ -1,6 +1,7 @@
 /**
- * The `rpmfetch` command line. Exit codes (contract): 0 every target verified, 1 at least one failed,
- * 2 usage error.
+ * The `rpmfetch` command line. Exit codes (contract): 0 every target verified, 1 at least one failed
+ * (or was stopped by `signal`), 2 usage error. The executable adds those of a process stopped from
+ * outside (see shutdown.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { InvalidOptionError } from '../errors.js';
@@ -13,9 +14,9 @@ export const EXIT_USAGE = 2;
 
 /**
  * Runs the CLI with `argv` (without the node and script paths); resolves with the exit status.
- * `signal` interrupts downloads (the executable wires it to SIGINT/SIGTERM).
+ * `signal` stops the work (the executable wires it to signals and to a closed stdout).
  */
-export async function main(argv: string[], io: CliIo = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   let status = 0;
   const done = (code: number): void => {
     status = code;
@@ -27,7 +28,7 @@ export async function main(argv: string[], io: CliIo = processIo, signal: AbortS
     .exitOverride()
     .configureOutput(output)
     .showHelpAfterError('(run rpmfetch --help for usage)');
-  for (const sub of [getCommand(io, done, signal), verifyCommand(io, done)]) {
+  for (const sub of [getCommand(io, done, signal), verifyCommand(io, done, signal)]) {
     program.addCommand(sub.exitOverride().configureOutput(output).showHelpAfterError(`(run rpmfetch ${sub.name()} --help for usage)`));
   }
   try {

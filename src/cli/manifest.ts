@@ -9,9 +9,20 @@ import type { Target } from '../fetch/target.js';
 
 const KNOWN = new Set(['path', 'size', 'sha256', 'integrity', 'sigmd5', 'nevra', 'file']);
 
+/** A manifest line's target and where it came from (`FILE line N`), for messages about it. */
+export interface ManifestEntry {
+  target: Target;
+  where: string;
+}
+
 /** Parses manifest text into targets. */
 export function parseManifest(text: string, source = 'manifest'): Target[] {
-  const targets: Target[] = [];
+  return parseManifestEntries(text, source).map((e) => e.target);
+}
+
+/** Parses manifest text into targets, each with the line it came from. */
+export function parseManifestEntries(text: string, source = 'manifest'): ManifestEntry[] {
+  const entries: ManifestEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
@@ -41,18 +52,18 @@ export function parseManifest(text: string, source = 'manifest'): Target[] {
     if (typeof o.sigmd5 === 'string') target.sigmd5 = o.sigmd5;
     if (typeof o.nevra === 'string') target.nevra = o.nevra;
     if (typeof o.file === 'string') target.file = o.file;
-    targets.push(target);
+    entries.push({ target, where });
   });
-  return targets;
+  return entries;
 }
 
 /** Reads and parses a manifest file. */
-export async function readManifest(path: string): Promise<Target[]> {
+export async function readManifest(path: string): Promise<ManifestEntry[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new InvalidOptionError(`cannot read manifest ${path}: ${(err as Error).message}`);
   }
-  return parseManifest(text, path);
+  return parseManifestEntries(text, path);
 }

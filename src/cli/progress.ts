@@ -56,6 +56,8 @@ export interface Reporter {
   onEvent(event: DownloadEvent): void;
   /** Lines about something that is not an event (a package name the repository does not have). */
   note(lines: readonly string[]): void;
+  /** Runs `write`, which puts a line on the same terminal through another stream, out of the display's way. */
+  interject(write: () => void): void;
   /** Stops redrawing; leaves the last totals on screen. */
   finish(): void;
 }
@@ -75,6 +77,10 @@ export class LineReporter implements Reporter {
 
   note(lines: readonly string[]): void {
     for (const line of lines) this.write(line);
+  }
+
+  interject(write: () => void): void {
+    write();
   }
 
   finish(): void {}
@@ -154,12 +160,26 @@ export class TtyProgress implements Reporter {
     this.pending.push(...lines);
   }
 
+  interject(write: () => void): void {
+    // The next redraw moves up over as many lines as it drew: a line written below the display in
+    // between would be taken for part of it and erased. Clear the display first; it is drawn anew below.
+    if (this.drawnLines > 0 && this.alive()) this.stream.write(`\x1b[${this.drawnLines}A\x1b[0J`);
+    this.drawnLines = 0;
+    write();
+  }
+
+  /** A terminal that hung up (EIO) or a closed stderr: the io layer has heard the error; stop drawing. */
+  private alive(): boolean {
+    return !this.stream.destroyed && this.stream.writable;
+  }
+
   private bar(fraction: number, width: number): string {
     const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
     return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
   }
 
   private render(): void {
+    if (!this.alive()) return;
     const width = Math.max(40, this.stream.columns || 80);
     const out: string[] = [];
     // Move to the top of the live block and clear it.

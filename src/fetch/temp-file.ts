@@ -2,13 +2,81 @@
  * The temporary file a download writes into: uniquely named in the destination directory (so the final
  * rename is atomic and two processes never share one), renamed into place only after the verdict
  * passed, removed on any failure.
+ *
+ * Every temporary file of the process is also listed here, from the moment its creation starts until it
+ * is renamed or removed, so that a process that must leave before its downloads have unwound (a second
+ * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Suffix of every temporary file rpmfetch creates. */
 export const TEMP_SUFFIX = '.rpmfetch-part';
+
+/** The longest file name, in bytes, that Linux filesystems take (ext4, xfs, btrfs, tmpfs). */
+export const NAME_MAX = 255;
+
+/** Paths of this process's temporary files that exist or whose creation is under way. */
+const held = new Set<string>();
+/** Creations under way, each settling only after it has removed its file if abandoned meanwhile. */
+const creations = new Set<Promise<unknown>>();
+let abandoned = false;
+
+/** The longest prefix of `s` that fits in `max` bytes of UTF-8, never splitting a character. */
+function truncateUtf8(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let bytes = 0;
+  let out = '';
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * `.<name>.<pid>-<random>.rpmfetch-part`. The pid and random part alone keep names unique, so the name
+ * part is shortened (by bytes, as the kernel counts) when the whole would pass NAME_MAX: a destination
+ * name of up to 255 bytes must still get a temporary file.
+ */
+export function tempFileName(name: string): string {
+  const tail = `.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  return `.${truncateUtf8(name, NAME_MAX - 1 - Buffer.byteLength(tail))}${tail}`;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone (renamed into place, removed, or never created): nothing of ours is left there.
+  }
+}
+
+/**
+ * Removes every temporary file of this process at once, synchronously: for exit paths that cannot wait
+ * (an `'exit'` listener). A file whose creation is still in flight may appear after this; see
+ * {@link abandonTempFiles}.
+ */
+export function removeTempFilesSync(): void {
+  for (const path of held) unlinkQuietly(path);
+  held.clear();
+}
+
+/**
+ * For a process about to exit without letting its downloads unwind: refuses new temporary files,
+ * removes every existing one synchronously, and resolves once creations that were in flight have landed
+ * and removed their files too. Unlinking a file that is being renamed into place is harmless: either
+ * the rename already moved it (the unlink finds nothing) or it never will (the rename finds nothing).
+ */
+export async function abandonTempFiles(): Promise<void> {
+  abandoned = true;
+  removeTempFilesSync();
+  await Promise.allSettled([...creations]);
+  removeTempFilesSync();
+}
 
 export class TempFile {
   private handle: FileHandle | undefined;
@@ -21,10 +89,35 @@ export class TempFile {
     this.handle = handle;
   }
 
-  /** Creates `.<name>.<random>.rpmfetch-part` in `dir`, exclusively. */
+  /** Creates `.<name>.<pid>-<random>.rpmfetch-part` in `dir`, exclusively. */
   static async create(dir: string, name: string): Promise<TempFile> {
-    const path = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-    return new TempFile(path, await open(path, 'wx', 0o644));
+    if (abandoned) throw new Error('the process is leaving: no new temporary files');
+    const path = join(dir, tempFileName(name));
+    // Listed before the open starts: a sweep while the open is in flight must know of it.
+    held.add(path);
+    const creation = (async () => {
+      let handle: FileHandle;
+      try {
+        handle = await open(path, 'wx', 0o644);
+      } catch (err) {
+        held.delete(path);
+        throw err;
+      }
+      if (abandoned) {
+        // The sweep ran while the open was in flight and may have missed the file.
+        unlinkQuietly(path);
+        held.delete(path);
+        await handle.close().catch(() => {});
+        throw new Error('the process is leaving: no new temporary files');
+      }
+      return new TempFile(path, handle);
+    })();
+    creations.add(creation);
+    try {
+      return await creation;
+    } finally {
+      creations.delete(creation);
+    }
   }
 
   /** Writes `data` at `position`. */
@@ -48,6 +141,8 @@ export class TempFile {
     this.handle = undefined;
     await handle?.close();
     await rename(this.path, destination);
+    // Only now: until the rename is done the file is still ours to remove.
+    held.delete(this.path);
     this.closed = true;
   }
 
@@ -59,5 +154,6 @@ export class TempFile {
     this.handle = undefined;
     await handle?.close().catch(() => {});
     await rm(this.path, { force: true });
+    held.delete(this.path);
   }
 }

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { Verdict } from './rpm/verdict.js';
 
 /**
  * Stable error codes. Verification codes describe why a package was refused; the others describe
@@ -30,8 +31,10 @@ export type ErrorCode =
   | 'ERR_TRAILING_DATA'
   /** The package's SIZE/LONGSIZE/PAYLOADSIZE tag is malformed or inconsistent with the header. */
   | 'ERR_RPM_SIZE_INVALID'
-  /** The caller's expected size differs from the bytes received. */
+  /** The caller's expected size differs from the bytes received, or from the size the package states. */
   | 'ERR_SIZE_MISMATCH'
+  /** The package is (or says it is) longer than the `maxSize` limit. */
+  | 'ERR_TOO_LARGE'
   /** The caller's SRI integrity string or checksum does not match the file. */
   | 'ERR_INTEGRITY_MISMATCH'
   /** The caller's sigmd5 (koji's payloadhash) differs from the package's MD5, or the package has none. */
@@ -46,6 +49,13 @@ export type ErrorCode =
   | 'ERR_UNSIGNED'
   /** With keys given: signed by one of them, with an algorithm that cannot be checked (and no other valid signature). */
   | 'ERR_SIGNATURE_UNSUPPORTED'
+  /**
+   * With keys given: no valid signature by them; one is theirs but its key (or signing subkey) had
+   * expired — for a package, by the time it signed; for repomd.xml, by now.
+   */
+  | 'ERR_KEY_EXPIRED'
+  /** With keys given: no valid signature by them; one is theirs but its key (or signing subkey) is revoked. */
+  | 'ERR_KEY_REVOKED'
   /** An option passed to rpmfetch is malformed (a bad SRI string, an unknown checksum type, ...). */
   | 'ERR_INVALID_OPTION'
   /** A local file could not be opened or read. */
@@ -132,26 +142,48 @@ export interface Attempt {
   readonly retryAfter?: number;
 }
 
+/** A file that was already at a download's destination name when the download failed, left untouched. */
+export interface ExistingFile {
+  /** Its path. */
+  readonly file: string;
+  /** What the verifier says of it against the target. */
+  readonly verdict: Verdict;
+}
+
 /**
  * A download that did not produce a verified file. `attempts` lists every attempt: mirror, attempt
- * number, phase, code, HTTP status, bytes, duration and cause. Nothing is left at the destination name
- * and no temporary file is left behind.
+ * number, phase, code, HTTP status, bytes, duration and cause. No temporary file is left behind, and
+ * whatever was at the destination name before is still there, unchanged (see {@link existing}).
  */
 export class DownloadError extends RpmfetchError {
   /** Every attempt made, in order. */
   readonly attempts: readonly Attempt[];
   /** The target's path or URL. */
   readonly target: string;
+  /** The file that was at the destination name before the download and is left as it was, if any. */
+  readonly existing: ExistingFile | undefined;
 
-  constructor(code: ErrorCode, target: string, summary: string, attempts: readonly Attempt[], options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, target: string, summary: string, attempts: readonly Attempt[], options?: { cause?: unknown; existing?: ExistingFile }) {
     const lines = attempts.map(
       (a) =>
         `  ${a.mirror} #${a.attempt}: ${a.phase} ${a.code}${a.status !== undefined ? ` (HTTP ${a.status})` : ''} after ${a.bytes} bytes` +
         `${a.offset ? ` from offset ${a.offset}` : ''} in ${Math.round(a.duration)} ms: ${a.cause}`,
     );
-    super(code, [`${target}: ${summary}`, ...lines].join('\n'), options);
+    const existing = options?.existing;
+    if (existing) {
+      const error = existing.verdict.error;
+      lines.push(`  ${existing.file} was left as it was (${error ? `it does not verify: ${error.code}: ${error.message}` : 'it verifies'})`);
+    }
+    super(code, [`${target}: ${summary}`, ...lines].join('\n'), options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.attempts = attempts;
     this.target = target;
+    this.existing = existing;
+  }
+
+  /** The same error, saying that `existing` is left at the destination name. */
+  withExisting(existing: ExistingFile): DownloadError {
+    const summary = this.message.split('\n')[0]?.slice(this.target.length + 2) ?? '';
+    return new DownloadError(this.code, this.target, summary, this.attempts, { cause: this.cause, existing });
   }
 
   override toJSON(): {
@@ -161,8 +193,28 @@ export class DownloadError extends RpmfetchError {
     message: string;
     /** Every attempt made, in order. */
     attempts: readonly Attempt[];
+    /** The file left at the destination name, with whether it verifies and why not. */
+    existing?: {
+      /** Its path. */
+      file: string;
+      /** Whether it verifies against the target. */
+      ok: boolean;
+      /** Why it does not. */
+      error?: {
+        /** The verdict's error code. */
+        code: ErrorCode;
+        /** The verdict's error message. */
+        message: string;
+      };
+    };
   } {
-    return { code: this.code, message: this.message, attempts: this.attempts };
+    const existing = this.existing;
+    return {
+      code: this.code,
+      message: this.message,
+      attempts: this.attempts,
+      ...(existing && { existing: { file: existing.file, ok: existing.verdict.ok, ...(existing.verdict.error && { error: { code: existing.verdict.error.code, message: existing.verdict.error.message } }) } }),
+    };
   }
 }
 

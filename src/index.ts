@@ -49,6 +49,7 @@ export { rpmvercmp, compareEvr, type Evr } from './rpm/vercmp.js';
 export {
   RpmfetchError,
   DownloadError,
+  type ExistingFile,
   type Attempt,
   type AttemptPhase,
   VerifyError,

@@ -389,12 +389,16 @@ describe('placement', () => {
     await assertGood(result, dest);
   });
 
-  test('an existing bad file is not left under the name when no good copy arrives', async () => {
+  test('an existing bad file stays as it was when no good copy arrives, and the error says so', async () => {
     const m = await mirror();
     m.always(PATH, faults.status(404));
     const dest = await freshDir();
     await writeFile(join(dest, NAME), original.subarray(0, 1000));
-    await assertFailed(get(dest, [m.url], { reuse: true }), dest, () => {});
+    const err = await get(dest, [m.url], { reuse: true }).catch((e: unknown) => e);
+    assert.ok(err instanceof DownloadError);
+    assert.deepEqual(await readdir(dest), [NAME]);
+    assert.equal((await readFile(join(dest, NAME))).length, 1000);
+    assert.equal(err.existing?.verdict.error?.code, 'ERR_RPM_TRUNCATED');
   });
 
   test('the destination name comes from the target, never from a redirect', async () => {

@@ -22,6 +22,11 @@ export class AttemptFailure extends Error {
       retryAfter?: number;
       /** The bytes kept so far cannot be trusted or resumed: start the next attempt from zero. */
       resetPartial?: boolean;
+      /**
+       * The mirror's copy does not fit the bytes held (another length): which is right is unknown, so
+       * the held bytes go and the same attempt asks this mirror for the whole file, at no cost to it.
+       */
+      heldDisagrees?: boolean;
       cause?: unknown;
     } = {},
   ) {
@@ -37,6 +42,9 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
 /** Maps a low-level error (got's, Node's, ours) to an attempt failure, knowing whether headers had arrived. */
 export function classifyError(err: unknown, responded: boolean): AttemptFailure {
   if (err instanceof AttemptFailure) return err;
+  // got wraps the error a request is destroyed with.
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  if (cause instanceof AttemptFailure) return cause;
   const e = err as { code?: string; name?: string; message?: string; event?: string };
   const message = e.message ?? String(err);
   const bodyOrResponse: AttemptPhase = responded ? 'body' : 'response';
@@ -73,6 +81,9 @@ export function classifyError(err: unknown, responded: boolean): AttemptFailure 
   if (e.name === 'ReadError' || e.code === 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' || e.code === 'ERR_STREAM_PREMATURE_CLOSE') {
     return new AttemptFailure('ERR_BODY_TRUNCATED', 'body', 'retry', `the body was cut off: ${message}`, { cause: err });
   }
+  // llhttp's parse errors: a status line or headers that are not HTTP/1.x (HTTP/0.9, an HTTP/2 preface,
+  // garbage). A proxy in a bad state can do this once, so it is retried.
+  if (e.code?.startsWith('HPE_')) return new AttemptFailure('ERR_BAD_RESPONSE', 'response', 'retry', `not an HTTP/1.x response: ${message}`, { cause: err });
   if (e.code === 'ENOENT') return new AttemptFailure('ERR_NOT_FOUND', 'response', 'mirror-done', message, { cause: err });
   if (e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'EPERM') return new AttemptFailure('ERR_NOT_READABLE', 'response', 'mirror-done', message, { cause: err });
   if (e.code && TLS_CODES.test(e.code)) {

@@ -15,6 +15,7 @@ import type { Mirror } from './mirror.js';
 import type { MirrorPool } from './mirror-pool.js';
 import type { NetworkAgents } from './agents.js';
 import type { ResolvedOptions } from './options.js';
+import { redactText, redactUrl } from './redact.js';
 import { openFile, openHttp, type OpenedSource, type SourceRequest } from './sources.js';
 
 const debugRetry = createDebug('rpmfetch:retry');
@@ -83,6 +84,10 @@ export abstract class AttemptLoop<T> {
   }
   /** True when the bytes held came from more than one response. */
   protected resumed(): boolean {
+    return false;
+  }
+  /** True when some of the bytes held came from this mirror. */
+  protected heldFrom(_mirror: number): boolean {
     return false;
   }
   /** Forgets the bytes held. */
@@ -198,8 +203,17 @@ export abstract class AttemptLoop<T> {
     else signal.addEventListener('abort', onAbort, { once: true });
     const detach = () => signal.removeEventListener('abort', onAbort);
     const request: Request = { mirror, attempt, url, offset: this.held(), started: performance.now(), controller, hedge, abandoned: false, released: false, recorded: false, detach, bytes: 0 };
-    this.context.emit({ type: 'started', target: this.label, mirror: m.label, url: url.href, attempt, offset: request.offset, ...(hedge && { hedge }) });
+    this.context.emit({ type: 'started', target: this.label, mirror: m.label, url: redactUrl(url), attempt, offset: request.offset, ...(hedge && { hedge }) });
     return request;
+  }
+
+  /** A new request in place of `r`, from byte 0, on the same mirror and slot and as the same attempt. */
+  private restartFromZero(r: Request, signal: AbortSignal): Request {
+    r.detach();
+    r.released = true; // its slot passes to the new request
+    const again = this.start(r.mirror, r.attempt, signal, r.hedge);
+    if (again.offset !== 0) throw new Error('restartFromZero: bytes are still held');
+    return again;
   }
 
   /** Returns the request's slot; `cancel` also stops it (a finished request keeps its connection alive). */
@@ -246,7 +260,17 @@ export abstract class AttemptLoop<T> {
         (source) => ({ request: r, source }),
         async (err: unknown) => {
           if (r.abandoned || signal.aborted) throw err;
-          throw await this.fail(r, classifyError(err, false));
+          const failure = classifyError(err, false);
+          // Alone in its round, a request whose mirror disagrees with the bytes held starts over from
+          // zero on that mirror: the held bytes may be the wrong ones, and must not cost it an attempt.
+          if (failure.details.heldDisagrees && r.offset > 0 && requests.length === 1 && !this.heldFrom(r.mirror)) {
+            this.record(r, failure.phase, failure.code, `${failure.message}; the ${r.offset} bytes held are dropped and the whole file is asked for`, failure.details.status);
+            await this.dropHeld();
+            const again = this.restartFromZero(r, signal);
+            requests.push(again);
+            return attempt(again);
+          }
+          throw await this.fail(r, failure);
         },
       );
     const p1 = attempt(first);
@@ -293,14 +317,15 @@ export abstract class AttemptLoop<T> {
     request.recorded = true;
     const attempt: Attempt = {
       mirror: (this.mirrors[request.mirror] as Mirror).label,
-      url: request.url.href,
+      url: redactUrl(request.url),
       attempt: request.attempt,
       phase,
       code,
       bytes: request.bytes,
       offset: request.offset,
       duration: performance.now() - request.started,
-      cause,
+      // Causes quote servers and libraries, which may quote a URL with its credentials.
+      cause: redactText(cause),
       ...(status !== undefined && { status }),
       ...(retryAfter !== undefined && { retryAfter }),
     };

@@ -4,11 +4,12 @@
  * server as the same name.
  */
 import { InvalidOptionError } from '../errors.js';
+import { redactUrl } from './redact.js';
 import type { NormalizedTarget } from './target.js';
 
 /** A mirror after validation. */
 export interface Mirror {
-  /** The base as the caller gave it; attempts and errors name mirrors this way. */
+  /** The base as the caller gave it, credentials masked (see redact.ts); attempts and errors name mirrors this way. */
   readonly label: string;
   /** The base, always ending in `/`. */
   readonly base: URL;
@@ -18,7 +19,7 @@ export interface Mirror {
 /** Validates mirror bases; throws {@link InvalidOptionError} for anything but http(s) and file URLs. */
 export function normalizeMirrors(bases: readonly (string | URL)[]): Mirror[] {
   return bases.map((b) => {
-    const label = String(b);
+    const label = redactUrl(String(b));
     let base: URL;
     try {
       base = new URL(label);
@@ -47,5 +48,5 @@ export function targetUrl(mirror: Mirror, target: NormalizedTarget): URL {
 
 /** The single pseudo-mirror of an absolute-URL target. */
 export function mirrorOfUrl(url: URL): Mirror {
-  return { label: url.toString(), base: url, kind: url.protocol === 'file:' ? 'file' : 'http' };
+  return { label: redactUrl(url), base: url, kind: url.protocol === 'file:' ? 'file' : 'http' };
 }

@@ -43,6 +43,13 @@ export interface DownloadOptions {
   allowInsecureRedirects?: boolean;
   /** Use an existing destination file when it verifies against the target. Default true. */
   reuse?: boolean;
+  /**
+   * The most bytes one package may take, whatever it (or a server) says of itself: a package that says
+   * it is longer is refused from its headers, and no transfer goes past it (`ERR_TOO_LARGE`). The
+   * package's own size tags, a caller's `size` and the files its header lists bound it further.
+   * Default 16 GiB (`DEFAULT_MAX_SIZE`), well above the largest packages distributions ship.
+   */
+  maxSize?: number;
   /** Stops the download; it rejects with `ERR_ABORTED` and leaves no temporary file. */
   signal?: AbortSignal;
   /** Receives progress and retry events. Exceptions it throws are logged and ignored. */
@@ -112,6 +119,7 @@ export interface ResolvedOptions {
   readonly maxRedirects: number;
   readonly allowInsecureRedirects: boolean;
   readonly reuse: boolean;
+  readonly maxSize: number;
   readonly userAgent: string;
   readonly offload: OffloadMode;
   readonly concurrency: number;
@@ -127,6 +135,8 @@ export interface ResolvedOptions {
 
 export const USER_AGENT = 'rpmfetch/0.1';
 export const DEFAULT_HEDGE_DELAY = 2000;
+/** Default {@link DownloadOptions.maxSize}: 16 GiB. */
+export const DEFAULT_MAX_SIZE = 16 * 1024 ** 3;
 
 function count(value: number | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -152,6 +162,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     maxRedirects: count(o.maxRedirects, 'maxRedirects', 5),
     allowInsecureRedirects: o.allowInsecureRedirects ?? false,
     reuse: o.reuse ?? true,
+    maxSize: count(o.maxSize, 'maxSize', DEFAULT_MAX_SIZE, 1),
     userAgent: o.userAgent ?? USER_AGENT,
     offload: o.offload ?? 'auto',
     concurrency: count(o.concurrency, 'concurrency', 4, 1),

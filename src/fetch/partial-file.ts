@@ -15,6 +15,8 @@ export class PartialFile {
   bytes = 0;
   /** Responses that contributed bytes: above 1 the file was resumed. */
   sources = 0;
+  /** Mirrors (by index) that contributed bytes. */
+  readonly mirrors = new Set<number>();
 
   constructor(
     private readonly dir: string,
@@ -59,6 +61,7 @@ export class PartialFile {
     this.temp = undefined;
     this.bytes = 0;
     this.sources = 0;
+    this.mirrors.clear();
   }
 
   /** Renames the file into place. The verdict must have passed. */

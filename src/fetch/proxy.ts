@@ -5,6 +5,7 @@
  * hosts that are reached directly. Lower case wins where both are set.
  */
 import { InvalidOptionError } from '../errors.js';
+import { redactText, redactUrl } from './redact.js';
 
 /**
  * The `proxy` option: one proxy URL for every request; per scheme, with the hosts to reach directly
@@ -36,9 +37,9 @@ function proxyUrl(value: string, where: string): URL {
     // curl accepts a bare host:port as http://host:port.
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
-    throw new InvalidOptionError(`${where} "${value}" is not a proxy URL`);
+    throw new InvalidOptionError(`${where} "${redactText(value)}" is not a proxy URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(`${where} "${value}": only http:// and https:// proxies are supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(`${where} "${redactUrl(url)}": only http:// and https:// proxies are supported`);
   return url;
 }
 

@@ -19,7 +19,7 @@ export interface DownloadResult {
   /** Every attempt made, the successful one last (empty when cached). */
   readonly attempts: readonly Attempt[];
   /** Who the package says it is. */
-  readonly rpm: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'source' | 'nevra'>;
+  readonly rpm: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'buildArch' | 'source' | 'nevra'>;
   /** Digests computed while verifying, hex, keyed `range:algorithm` (see {@link Verdict.digests}). */
   readonly digests: Readonly<Record<string, string>>;
   /** Signatures found in the package. */

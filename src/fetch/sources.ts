@@ -4,6 +4,8 @@
  * asked for, or a classified {@link AttemptFailure}.
  */
 import { open } from 'node:fs/promises';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
@@ -11,6 +13,7 @@ import got, { type Response } from 'got';
 import { AttemptFailure, classifyError } from './attempt-failure.js';
 import type { NetworkAgents } from './agents.js';
 import { parseRetryAfter } from './backoff.js';
+import { redactText, redactUrl } from './redact.js';
 import type { TlsOptions } from './options.js';
 import type { ResolvedTimeouts } from './timeouts.js';
 
@@ -42,14 +45,14 @@ export interface OpenedSource {
   readonly restarted: boolean;
   /** Bytes the body will carry, when the source says. */
   readonly length?: number;
-  /** URL after redirects. */
+  /** URL after redirects, credentials masked (for results and messages only). */
   readonly url: string;
 }
 
 /** Why a redirect may not be followed, or undefined when it may. */
 export function redirectRefusal(from: URL, to: URL, allowInsecure: boolean): string | undefined {
   if (to.protocol !== 'http:' && to.protocol !== 'https:') return `redirect to another scheme refused: ${to.protocol}`;
-  if (from.protocol === 'https:' && to.protocol === 'http:' && !allowInsecure) return `redirect from https to http refused: ${to.href}`;
+  if (from.protocol === 'https:' && to.protocol === 'http:' && !allowInsecure) return `redirect from https to http refused: ${redactUrl(to)}`;
   return undefined;
 }
 
@@ -70,12 +73,12 @@ function statusFailure(res: Response, req: SourceRequest, refusal: string | unde
       return new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `asked for bytes ${req.offset}- and got Content-Range ${res.headers['content-range']}`, details);
     }
     if (total !== undefined && req.expectedTotal !== undefined && total !== req.expectedTotal) {
-      return new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `the mirror's file is ${total} bytes, the package says ${req.expectedTotal}`, { ...details, resetPartial: true });
+      return new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `the mirror's file is ${total} bytes, the bytes held say ${req.expectedTotal}`, { ...details, resetPartial: true, heldDisagrees: true });
     }
     return undefined;
   }
   if (status === 404 || status === 410) return new AttemptFailure('ERR_NOT_FOUND', 'response', 'mirror-done', says, details);
-  if (status === 416) return new AttemptFailure('ERR_RANGE_NOT_SATISFIABLE', 'response', 'retry', `${says} for bytes ${req.offset}-: the mirror's copy is shorter`, { ...details, resetPartial: true });
+  if (status === 416) return new AttemptFailure('ERR_RANGE_NOT_SATISFIABLE', 'response', 'retry', `${says} for bytes ${req.offset}-: the mirror's copy is shorter than the bytes held`, { ...details, resetPartial: true, heldDisagrees: true });
   if (status >= 300 && status < 400) return new AttemptFailure('ERR_REDIRECT_REFUSED', 'response', 'mirror-done', refusal ?? `${says} without a usable Location`, details);
   if (status === 408 || status === 425 || status === 429 || status >= 500) return new AttemptFailure('ERR_HTTP_STATUS', 'response', 'retry', says, details);
   // Other 4xx (401, 403, ...) will not change on a retry.
@@ -106,7 +109,7 @@ export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
       const from = new URL(response.url);
       const location = response.headers.location;
       refusal = location ? redirectRefusal(from, new URL(location, from), req.allowInsecureRedirects) : 'redirect without Location';
-      debug('%s: %d redirect to %s%s', from.href, response.statusCode, location, refusal ? ` (${refusal})` : '');
+      if (location) debug('%s: %d redirect to %s%s', redactUrl(from), response.statusCode, redactText(location), refusal ? ` (${refusal})` : '');
       return refusal === undefined;
     },
     signal: req.signal,
@@ -127,7 +130,15 @@ export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
   });
   // Errors after the response are for the body's consumer; this keeps one in the gap from crashing.
   stream.on('error', () => {});
-  debug('GET %s%s%s', url.href, req.offset ? ` (Range: bytes=${req.offset}-)` : '', proxy ? ` via proxy ${proxy.host}` : '');
+  // A 101 answer hands the socket over to another protocol; without a listener Node leaves the request
+  // waiting for a response that will never come, beyond every timeout.
+  stream.once('request', (request: ClientRequest) => {
+    request.once('upgrade', (res: IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      stream.destroy(new AttemptFailure('ERR_BAD_RESPONSE', 'response', 'mirror-done', `HTTP ${res.statusCode}: the server switched to another protocol (${String(res.headers.upgrade ?? 'unnamed')})`, { status: res.statusCode ?? 101 }));
+    });
+  });
+  debug('GET %s%s%s', redactUrl(url), req.offset ? ` (Range: bytes=${req.offset}-)` : '', proxy ? ` via proxy ${proxy.host}` : '');
   return new Promise((resolve, reject) => {
     const onError = (err: unknown): void => {
       const failure = classifyError(err, false);
@@ -137,7 +148,7 @@ export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
     stream.once('error', onError);
     stream.once('response', (res: Response) => {
       stream.off('error', onError);
-      debug('%s: HTTP %d, %s bytes', res.url, res.statusCode, res.headers['content-length'] ?? 'unknown');
+      debug('%s: HTTP %d, %s bytes', redactUrl(res.url), res.statusCode, res.headers['content-length'] ?? 'unknown');
       const failure = statusFailure(res, req, refusal);
       if (failure) {
         stream.destroy();
@@ -149,7 +160,7 @@ export function openHttp(url: URL, req: SourceRequest): Promise<OpenedSource> {
         body: stream,
         status: res.statusCode,
         restarted: req.offset > 0 && res.statusCode === 200,
-        url: res.url,
+        url: redactUrl(res.url),
         ...(length !== undefined && Number.isFinite(length) && { length }),
       });
     });
@@ -166,12 +177,15 @@ export async function openFile(url: URL, req: SourceRequest): Promise<OpenedSour
   }
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) throw new AttemptFailure('ERR_NOT_READABLE', 'response', 'mirror-done', `${url.href} is not a regular file`);
+    if (!stat.isFile()) throw new AttemptFailure('ERR_NOT_READABLE', 'response', 'mirror-done', `${redactUrl(url)} is not a regular file`);
     if (req.offset > stat.size) {
-      throw new AttemptFailure('ERR_RANGE_NOT_SATISFIABLE', 'response', 'retry', `the file is ${stat.size} bytes, shorter than the ${req.offset} already held`, { resetPartial: true });
+      throw new AttemptFailure('ERR_RANGE_NOT_SATISFIABLE', 'response', 'retry', `the file is ${stat.size} bytes, shorter than the ${req.offset} already held`, { resetPartial: true, heldDisagrees: true });
+    }
+    if (req.offset > 0 && req.expectedTotal !== undefined && stat.size !== req.expectedTotal) {
+      throw new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `the file is ${stat.size} bytes, the bytes held say ${req.expectedTotal}`, { resetPartial: true, heldDisagrees: true });
     }
     const body = handle.createReadStream({ start: req.offset, highWaterMark: 1024 * 1024, autoClose: true });
-    return { body, restarted: false, length: stat.size - req.offset, url: url.href };
+    return { body, restarted: false, length: stat.size - req.offset, url: redactUrl(url) };
   } catch (err) {
     await handle.close().catch(() => {});
     throw classifyError(err, false);

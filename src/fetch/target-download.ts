@@ -3,12 +3,13 @@
  * slots), open the bytes (hedged when the mirror is slow to answer), stream them through the verifier
  * into a temporary file, resume or fail over on trouble, and rename the file into place once verified.
  */
-import { rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import createDebug from 'debug';
-import type { Attempt, DownloadError, RpmfetchError } from '../errors.js';
+import { DownloadError, type Attempt, type RpmfetchError } from '../errors.js';
 import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
 import { OFFLOAD_MIN_BYTES } from '../rpm/stream-hasher.js';
 import type { Verdict } from '../rpm/verdict.js';
@@ -42,6 +43,7 @@ function resultOf(file: string, url: string, mirror: string, cached: boolean, at
       version: rpm?.version ?? '',
       release: rpm?.release ?? '',
       arch: rpm?.arch ?? '',
+      buildArch: rpm?.buildArch ?? '',
       source: rpm?.source ?? false,
       nevra: rpm?.nevra ?? '',
       ...(rpm?.epoch !== undefined && { epoch: rpm.epoch }),
@@ -53,18 +55,31 @@ function resultOf(file: string, url: string, mirror: string, cached: boolean, at
 }
 
 /**
- * The verifier options for a target: its expectations, and its requested name when that is an RPM name
- * and no NEVRA is expected (a NEVRA, as repository metadata gives, is the stricter check and does not
- * depend on how the repository names its files).
+ * The name the package must carry: the destination name when it is an RPM name, else the name asked
+ * of the mirrors when that is one. None when a NEVRA is expected (as repository metadata gives): that
+ * is the stricter check and does not depend on how anyone names files.
  */
-function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
+function nameToCheck(target: NormalizedTarget): string | false {
+  if (target.expectations.nevra !== undefined) return false;
   const requested = target.segments[target.segments.length - 1] ?? '';
+  if (target.fileName.endsWith('.rpm')) return target.fileName;
+  return requested.endsWith('.rpm') ? requested : false;
+}
+
+/** The verifier options for a target: its expectations, the name to check, the keys and the size limit. */
+function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
   return {
     ...target.expectations,
-    fileName: requested.endsWith('.rpm') && target.expectations.nevra === undefined ? requested : false,
+    fileName: nameToCheck(target),
     offload: options.offload,
+    maxSize: options.maxSize,
     ...(options.keys && { keys: options.keys }),
   };
+}
+
+/** Whether two stats are of the same, unchanged file. */
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size;
 }
 
 /**
@@ -76,10 +91,10 @@ export async function downloadTarget(target: NormalizedTarget, context: TargetCo
   const destination = join(options.dest, target.fileName);
   const verifyOptions = verifyOptionsFor(target, options);
   const before = options.reuse ? await stat(destination).catch(() => undefined) : undefined;
-  let stale = false;
+  let judged: { stats: Stats; verdict: Verdict } | undefined;
   if (options.reuse && before?.isFile()) {
     const existing = await verifyFile(destination, verifyOptions).catch(() => undefined);
-    stale = !existing?.ok;
+    if (existing) judged = { stats: before, verdict: existing };
     if (existing?.ok) {
       debugMirror('%s: existing %s verified, nothing to download', target.path, destination);
       const result = resultOf(destination, pathToFileURL(destination).href, 'cache', true, [], existing);
@@ -91,15 +106,24 @@ export async function downloadTarget(target: NormalizedTarget, context: TargetCo
   try {
     return await new TargetDownload(target, context, destination, verifyOptions).run(signal);
   } catch (err) {
-    // A file known bad must not stay under the name a build will pick up; but only the one we
-    // judged: another process may have put a good copy there meanwhile.
-    const now = await stat(destination).catch(() => undefined);
-    if (stale && before && now && now.ino === before.ino && now.mtimeMs === before.mtimeMs && now.size === before.size) {
-      debugMirror('%s: removing %s, which failed verification and has no verified replacement', target.path, destination);
-      await rm(destination, { force: true });
-    }
-    throw err;
+    // Whatever is at the destination name was not written by this download: it stays exactly as it
+    // is (it may be someone's own file, or a copy another process just put there), and the error says
+    // what it is.
+    if (!(err instanceof DownloadError)) throw err;
+    const error = await withExistingFile(err, destination, verifyOptions, judged);
+    context.emit({ type: 'failed', target: target.path, error });
+    throw error;
   }
+}
+
+/** The error, carrying the verdict of the file at the destination name when there is one. */
+async function withExistingFile(err: DownloadError, destination: string, verifyOptions: VerifyOptions, judged: { stats: Stats; verdict: Verdict } | undefined): Promise<DownloadError> {
+  const now = await stat(destination).catch(() => undefined);
+  if (!now?.isFile()) return err;
+  const verdict = judged && sameFile(judged.stats, now) ? judged.verdict : await verifyFile(destination, verifyOptions).catch(() => undefined);
+  if (!verdict) return err;
+  debugMirror('%s: %s is left as it was (%s)', err.target, destination, verdict.ok ? 'it verifies' : verdict.error?.code);
+  return err.withExisting({ file: destination, verdict });
 }
 
 /** A package download: the body goes through the verifier into a temporary file, resumable. */
@@ -120,8 +144,13 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
     return targetUrl(mirror, this.target);
   }
 
+  /**
+   * Bytes a next request may resume after: none until the headers are whole. The lead and the
+   * signature header are covered by no digest, so they must come from the response that brings the
+   * header they describe; a cut inside them costs at most their few kilobytes.
+   */
   protected override held(): number {
-    return this.partial.bytes;
+    return this.partial.verifier.headersComplete ? this.partial.bytes : 0;
   }
 
   protected override expectedTotal(): number | undefined {
@@ -130,6 +159,10 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
 
   protected override resumed(): boolean {
     return this.partial.sources > 1;
+  }
+
+  protected override heldFrom(mirror: number): boolean {
+    return this.partial.mirrors.has(mirror);
   }
 
   protected override dropHeld(): Promise<void> {
@@ -144,8 +177,8 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
     this.context.emit({ type: 'done', target: this.target.path, result });
   }
 
-  protected failedFinally(error: DownloadError): void {
-    this.context.emit({ type: 'failed', target: this.target.path, error });
+  protected failedFinally(): void {
+    // downloadTarget reports the failure once it knows what is left at the destination name.
   }
 
   /** Streams the winner's body, judges it, and puts the file in place. */
@@ -154,6 +187,11 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
     if (source.restarted) {
       debugRetry('%s: %s ignored Range, starting again from zero', this.target.path, mirror.label);
       await this.partial.reset();
+    } else if (request.offset === 0 && this.partial.bytes > 0) {
+      await this.partial.reset();
+    } else if (request.offset !== this.partial.bytes) {
+      // The held bytes changed while this response was on its way (a hedged twin dropped them).
+      throw new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `the response starts at byte ${request.offset}, ${this.partial.bytes} bytes are held now`);
     }
     const verdict = await this.transfer(request, mirror, source, signal);
     await this.partial.commit(this.destination).catch((err: unknown) => {
@@ -170,13 +208,14 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
       throw new AttemptFailure('ERR_WRITE_FAILED', 'body', 'fatal', `cannot create a temporary file in ${this.options.dest}: ${(err as Error).message}`);
     });
     this.partial.sources++;
+    this.partial.mirrors.add(request.mirror);
     // A big body is coming: boot the hash worker now, while the headers arrive.
     if (this.options.offload !== false && (source.length ?? 0) >= OFFLOAD_MIN_BYTES) prewarmHashWorkers();
     const verifier = this.partial.verifier;
     const report = this.progressReporter(mirror, source);
     const sink = this.partial.sink(temp, (n) => {
       request.bytes += n;
-      report(n);
+      report();
     });
     const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => sink.writableLength > 0);
     // A package known bad mid-stream (a broken header, bytes past its end) is not worth the rest.
@@ -212,16 +251,21 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
       const error = verdict.error;
       throw new AttemptFailure(error?.code ?? 'ERR_INTERNAL', 'verify', 'mirror-done', error?.message ?? 'verification failed', { resetPartial: true });
     }
+    report(true);
     return verdict;
   }
 
-  private progressReporter(mirror: Mirror, source: OpenedSource): (n: number) => void {
+  /**
+   * Progress events at most every 200 ms; `final` reports the last bytes whatever the time, so that a
+   * display reaches the total before `done`.
+   */
+  private progressReporter(mirror: Mirror, source: OpenedSource): (final?: boolean) => void {
     let lastEmit = 0;
     let lastBytes = this.partial.bytes;
     let rate = 0;
-    return () => {
+    return (final = false) => {
       const now = performance.now();
-      if (now - lastEmit < 200) return;
+      if (now - lastEmit < 200 && !final) return;
       const bytes = this.partial.bytes;
       if (lastEmit > 0) rate = ((bytes - lastBytes) * 1000) / (now - lastEmit);
       lastEmit = now;

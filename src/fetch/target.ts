@@ -5,6 +5,8 @@
 import { basename, posix } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { normalizeExpectations, type Expectations } from '../rpm/expectations.js';
+import { redactUrl } from './redact.js';
+import { NAME_MAX } from './temp-file.js';
 
 /** A package to download. */
 export interface Target extends Expectations {
@@ -19,7 +21,10 @@ export interface Target extends Expectations {
 
 /** A target after validation. */
 export interface NormalizedTarget {
-  /** The path as given (for messages and JSON output). */
+  /**
+   * The path as given, for messages, events and JSON output; an absolute URL with its credentials
+   * masked (see redact.ts).
+   */
   readonly path: string;
   /** Set when the target is an absolute URL: it is fetched from there, not from the mirrors. */
   readonly url?: URL;
@@ -35,23 +40,40 @@ function assertFileName(name: string, what: string): void {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
     throw new InvalidOptionError(`${what} "${name}" is not a plain file name`);
   }
+  // Refused now: the kernel would refuse it only when the verified file is renamed into place.
+  const bytes = Buffer.byteLength(name);
+  if (bytes > NAME_MAX) throw new InvalidOptionError(`${what} "${name}" is ${bytes} bytes long; file names are limited to ${NAME_MAX} bytes`);
+}
+
+/** The decoded segments of a URL's path; a malformed percent-escape is the caller's mistake, not ours. */
+function urlSegments(url: URL, path: string): string[] {
+  return url.pathname.split('/').map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new InvalidOptionError(`target URL "${path}": "${s}" has a malformed percent-escape`);
+    }
+  });
 }
 
 /** Validates a target; throws {@link InvalidOptionError} for one that could escape the destination. */
 export function normalizeTarget(input: string | Target): NormalizedTarget {
   const target: Target = typeof input === 'string' ? { path: input } : input;
   if (typeof target.path !== 'string' || target.path.trim() === '') throw new InvalidOptionError('a target needs a non-empty path');
-  const { path, file, ...expectations } = target;
+  const { path: given, file, ...expectations } = target;
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
+  // Every message and output names the target this way: a URL's secrets stay in `url`.
+  const path = isUrl ? redactUrl(given) : given;
   let url: URL | undefined;
   let segments: string[];
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+  if (isUrl) {
     try {
-      url = new URL(path);
+      url = new URL(given);
     } catch {
       throw new InvalidOptionError(`target URL "${path}" does not parse`);
     }
     if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new InvalidOptionError(`target URL "${path}": only http, https and file are supported`);
-    segments = url.pathname.split('/').map((s) => decodeURIComponent(s));
+    segments = urlSegments(url, path);
   } else {
     if (path.startsWith('/')) throw new InvalidOptionError(`target path "${path}" must be relative to the mirrors`);
     segments = path.split('/');

@@ -93,6 +93,11 @@ export function collectDigestItems(signature: Header, main: Header): DigestItem[
   return items;
 }
 
+/** The MD5 over header and payload (tag 1004) as the signature header carries it. */
+export function md5Item(signature: Header): DigestItem {
+  return itemsFor(DIGEST_TAGS.find((s) => s.tag === SigTag.MD5) as DigestTagSpec, signature)[0] as DigestItem;
+}
+
 /** Digest items of the signature header alone (known before the main header arrives). */
 export function hasHeaderPayloadDigest(signature: Header): boolean {
   return signature.find(SigTag.MD5) !== undefined;

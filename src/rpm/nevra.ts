@@ -16,11 +16,19 @@ export interface PackageIdentity {
   readonly version: string;
   /** The header's RELEASE. */
   readonly release: string;
-  /** The header's ARCH. For a source package this is the build arch (x86_64, noarch), not "src". */
+  /**
+   * `src` for a source package (`nosrc` for one built without some of its sources), as its file name,
+   * koji and repositories say; else the header's ARCH.
+   */
   readonly arch: string;
+  /** The header's ARCH: for a source package, the arch it was built on (`x86_64`, `noarch`). */
+  readonly buildArch: string;
   /** Source package, decided as rpm does (SOURCERPM absent ⇒ source, with rpm's retrofit heuristic). */
   readonly source: boolean;
-  /** `name-[epoch:]version-release.arch`, as `rpm -q --qf '%{NEVRA}'` prints it. */
+  /**
+   * `name-[epoch:]version-release.arch` with {@link arch}: `.src` for a source package, where
+   * `rpm -q --qf '%{NEVRA}'` prints the build arch.
+   */
   readonly nevra: string;
   /** PAYLOADCOMPRESSOR; rpm assumes gzip when the tag is absent. */
   readonly payloadCompressor: string;
@@ -54,12 +62,14 @@ export function formatNevra(p: { name: string; epoch?: number | undefined; versi
   return `${p.name}-${p.epoch !== undefined ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`;
 }
 
-/**
- * How people name a package: its NEVRA, with `.src` for a source package (whose header carries the
- * build arch, which is what rpm's %{NEVRA} prints).
- */
-export function displayName(pkg: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch' | 'source'>): string {
-  return formatNevra({ ...pkg, arch: pkg.source ? 'src' : pkg.arch });
+/** How people name a package: its NEVRA, `.src` for a source package. */
+export function displayName(pkg: Pick<PackageIdentity, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string {
+  return formatNevra(pkg);
+}
+
+/** rpmbuild's rule for a source package's arch: `nosrc` when NoSource/NoPatch left files out. */
+function sourceArch(header: Header): string {
+  return header.find(HeaderTag.NOSOURCE) || header.find(HeaderTag.NOPATCH) ? 'nosrc' : 'src';
 }
 
 /** Reads the identity of a package from its main header. */
@@ -68,12 +78,14 @@ export function readIdentity(header: Header): PackageIdentity {
   const epoch = header.number(HeaderTag.EPOCH);
   const version = header.string(HeaderTag.VERSION) ?? '';
   const release = header.string(HeaderTag.RELEASE) ?? '';
-  const arch = header.string(HeaderTag.ARCH) ?? '';
+  const buildArch = header.string(HeaderTag.ARCH) ?? '';
+  const source = isSource(header);
   const rpmFormat = header.number(HeaderTag.RPMFORMAT);
-  const base = { name, version, release, arch, ...(epoch !== undefined && { epoch }) };
+  const base = { name, version, release, arch: source ? sourceArch(header) : buildArch, ...(epoch !== undefined && { epoch }) };
   return {
     ...base,
-    source: isSource(header),
+    buildArch,
+    source,
     nevra: formatNevra(base),
     payloadCompressor: header.string(HeaderTag.PAYLOADCOMPRESSOR) ?? 'gzip',
     format: rpmFormat === 6 ? 6 : header.regionTag === undefined ? 3 : 4,
@@ -130,13 +142,12 @@ export function parseNevra(text: string): Nevra | undefined {
 export function matchNevra(expected: string, pkg: PackageIdentity): string | undefined {
   const want = parseNevra(expected);
   if (!want) return `expected NEVRA "${expected}" is not of the form name-[epoch:]version-release.arch`;
-  const arch = pkg.source ? 'src' : pkg.arch;
   const archOk = pkg.source ? want.arch === 'src' || want.arch === 'nosrc' : want.arch === pkg.arch;
   const epochOk = want.epoch === undefined || want.epoch === (pkg.epoch ?? 0);
   if (want.name === pkg.name && want.version === pkg.version && want.release === pkg.release && archOk && epochOk) {
     return undefined;
   }
-  return `expected ${expected}, the package is ${formatNevra({ ...pkg, arch })}`;
+  return `expected ${expected}, the package is ${pkg.nevra}`;
 }
 
 /** The file names a package may carry: `N-V-R.A.rpm`, or `N-V-R.src.rpm` / `N-V-R.nosrc.rpm` for sources. */

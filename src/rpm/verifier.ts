@@ -6,15 +6,17 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import createDebug from 'debug';
-import { RpmfetchError, VerifyError, type ErrorCode } from '../errors.js';
-import { collectDigestItems, decideDigests, type DigestItem, type DigestStatus } from './digest-items.js';
+import { InvalidOptionError, RpmfetchError, VerifyError, type ErrorCode } from '../errors.js';
+import { collectDigestItems, decideDigests, md5Item, type DigestItem, type DigestStatus } from './digest-items.js';
 import { integrityMatches, normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
 import { HEADER_INTRO_SIZE, Header, parseHeaderIntro } from './header.js';
 import { assertLeadMagic, LEAD_SIZE, parseLead } from './lead.js';
 import { matchFileName, matchNevra, type PackageIdentity, readIdentity } from './nevra.js';
 import type { Keyring } from './keyring.js';
-import { judgeSignature, nodeHashName } from './signature-check.js';
+import { gravestProblem, judgeSignature, nodeHashName } from './signature-check.js';
+import { keysWithId } from './openpgp-keys.js';
 import { collectSignatures, type FoundSignature, type SignatureInfo } from './signatures.js';
+import { payloadBound } from './payload-bound.js';
 import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
 import { StreamHasher, type HashJob, type OffloadMode } from './stream-hasher.js';
 import type { Check, Verdict } from './verdict.js';
@@ -39,6 +41,11 @@ export interface VerifyOptions extends Expectations {
    * carry at least one valid signature by one of them and no bad one. Without, they are only reported.
    */
   keys?: Keyring;
+  /**
+   * The most bytes to accept, whatever the package says of itself (`ERR_TOO_LARGE`). Unset for
+   * {@link verifyFile} and {@link createVerifier}; downloads default to 16 GiB.
+   */
+  maxSize?: number;
 }
 
 type Phase = 'lead' | 'sig-intro' | 'sig-body' | 'sig-pad' | 'hdr-intro' | 'hdr-body' | 'payload' | 'failed';
@@ -109,6 +116,7 @@ export class RpmVerifier extends Writable {
   private readonly expect: NormalizedExpectations;
   private readonly fileName: string | undefined;
   private readonly offload: OffloadMode;
+  private readonly maxSize: number | undefined;
 
   private phase: Phase = 'lead';
   private collector = new Collector(LEAD_SIZE);
@@ -124,12 +132,16 @@ export class RpmVerifier extends Writable {
   private expectedTotal: number | undefined;
   /** Largest length the size tags allow (v6 may allow two); more than this is trailing data. */
   private maxTotal: number | undefined;
+  /** Largest length the files the main header lists allow (see payload-bound.ts). */
+  private boundTotal: number | undefined;
   private sizeProblem: string | undefined;
   private identityValue: PackageIdentity | undefined;
   private signaturesFound: FoundSignature[] = [];
   private readonly keys: Keyring | undefined;
   /** Digests each signature signs (salt + data + trailer), by signature index; undefined = unavailable. */
   private signatureDigests = new Map<number, Buffer | undefined>();
+  /** Header-only signatures judged as soon as the main header was read, by index. */
+  private readonly judgedEarly = new Map<number, Promise<SignatureInfo>>();
   private judgedSignatures: SignatureInfo[] | undefined;
   private items: DigestItem[] = [];
   private headerDigests = new Map<string, string>();
@@ -151,6 +163,10 @@ export class RpmVerifier extends Writable {
     this.expect = normalizeExpectations(options);
     this.fileName = typeof options.fileName === 'string' ? options.fileName : undefined;
     this.offload = options.offload ?? 'auto';
+    if (options.maxSize !== undefined && !(Number.isSafeInteger(options.maxSize) && options.maxSize > 0)) {
+      throw new InvalidOptionError(`maxSize must be a positive integer, got ${options.maxSize}`);
+    }
+    this.maxSize = options.maxSize;
     this.keys = options.keys && options.keys.size > 0 ? options.keys : undefined;
     this.result = new Promise<Verdict>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -237,15 +253,14 @@ export class RpmVerifier extends Writable {
   private consume(chunk: Uint8Array): void {
     const base = this.receivedBytes;
     this.receivedBytes += chunk.length;
+    // Known bad now, but hashing goes on so the verdict can still report every digest.
+    const over = this.overLimit();
+    if (over) this.signal(over);
     let pos = 0;
     while (pos < chunk.length) {
       if (this.phase === 'failed') return;
       if (this.phase === 'payload') {
         this.hasher?.update(pos === 0 ? chunk : chunk.subarray(pos), base + pos);
-        if (this.maxTotal !== undefined && this.receivedBytes > this.maxTotal) {
-          // Known bad now, but hashing goes on so the verdict can still report every digest.
-          this.signal(new VerifyError('ERR_TRAILING_DATA', `more bytes than the package's size tags allow (${this.maxTotal})`, 'size'));
-        }
         return;
       }
       pos += this.collector.take(chunk, pos);
@@ -260,6 +275,41 @@ export class RpmVerifier extends Writable {
         if (!(err instanceof VerifyError)) throw err;
         this.fail(err);
       }
+    }
+  }
+
+  /**
+   * The first limit the bytes received have passed: the caller's size, `maxSize`, the package's size
+   * tags, or what the files its main header lists could take.
+   */
+  private overLimit(): VerifyError | undefined {
+    const n = this.receivedBytes;
+    const expected = this.expect.size;
+    if (expected !== undefined && n > expected) return new VerifyError('ERR_SIZE_MISMATCH', `more than the ${expected} bytes expected`, 'expected-size');
+    if (this.maxSize !== undefined && n > this.maxSize) return new VerifyError('ERR_TOO_LARGE', `more than the ${this.maxSize} bytes allowed (maxSize)`, 'max-size');
+    // Inside the headers, their own declared lengths bound what is read (see onHeaderIntro).
+    if (this.phase !== 'payload') return undefined;
+    if (this.maxTotal !== undefined && n > this.maxTotal) return new VerifyError('ERR_TRAILING_DATA', `more bytes than the package's size tags allow (${this.maxTotal})`, 'size');
+    if (this.boundTotal !== undefined && n > this.boundTotal) return new VerifyError('ERR_RPM_SIZE_INVALID', `more bytes than the files its main header lists could take (${this.boundTotal})`, 'size');
+    return undefined;
+  }
+
+  /**
+   * What the package says of its own length, against the caller's size and `maxSize`: a mismatch is
+   * known before the payload, so a download need not fetch it.
+   */
+  private checkClaimedSize(): void {
+    const total = this.expectedTotal;
+    if (this.sizeProblem !== undefined) {
+      this.signal(new VerifyError('ERR_RPM_SIZE_INVALID', this.sizeProblem, 'size'));
+      return;
+    }
+    if (total === undefined) return;
+    const expected = this.expect.size;
+    if (expected !== undefined && total !== expected && this.maxTotal !== expected) {
+      this.signal(new VerifyError('ERR_SIZE_MISMATCH', `the package says it is ${total} bytes, ${expected} expected`, 'expected-size'));
+    } else if (this.maxSize !== undefined && total > this.maxSize) {
+      this.signal(new VerifyError('ERR_TOO_LARGE', `the package says it is ${total} bytes, more than the ${this.maxSize} allowed (maxSize)`, 'max-size'));
     }
   }
 
@@ -299,9 +349,17 @@ export class RpmVerifier extends Writable {
         this.padBytes = bytes;
         this.onSignatureHeader();
         return;
-      case 'hdr-intro':
-        this.next('hdr-body', parseHeaderIntro(bytes, 'main').length, bytes);
+      case 'hdr-intro': {
+        const length = parseHeaderIntro(bytes, 'main').length;
+        const claim = this.expectedTotal;
+        if (claim !== undefined && this.headerStart + length > claim) {
+          // SIZE covers the main header too: one that cannot fit is known before it is read.
+          this.sizeProblem = `its SIZE tag says ${claim - this.headerStart} bytes of header and payload, but the main header alone is ${length}`;
+          this.checkClaimedSize();
+        }
+        this.next('hdr-body', length, bytes);
         return;
+      }
       case 'hdr-body':
         this.onMainHeader(bytes);
         return;
@@ -322,7 +380,20 @@ export class RpmVerifier extends Writable {
       this.expectedTotal = this.headerStart + claim.value;
       this.maxTotal = this.expectedTotal;
     }
+    this.checkClaimedSize();
+    this.checkSignatureHeaderExpectations(signature);
     this.next('hdr-intro', HEADER_INTRO_SIZE);
+  }
+
+  /** What the signature header alone decides: koji's sigmd5, and with keys, whether it is signed at all. */
+  private checkSignatureHeaderExpectations(signature: Header): void {
+    const wanted = this.expect.sigmd5;
+    if (wanted !== undefined) {
+      const md5 = md5Item(signature).expected;
+      if (md5 === undefined) this.signal(new VerifyError('ERR_SIGMD5_MISMATCH', 'the package carries no valid MD5 (tag 1004) to compare with', 'sigmd5'));
+      else if (md5 !== wanted) this.signal(new VerifyError('ERR_SIGMD5_MISMATCH', `expected ${wanted} != ${md5}`, 'sigmd5'));
+    }
+    if (this.keys && this.signaturesFound.length === 0) this.signal(new VerifyError('ERR_UNSIGNED', 'the package is not signed', 'signatures'));
   }
 
   private onMainHeader(bytes: Buffer): void {
@@ -342,6 +413,10 @@ export class RpmVerifier extends Writable {
       this.expectedTotal ??= totals[0];
       this.maxTotal = Math.max(this.maxTotal ?? 0, ...totals);
     }
+    this.boundTotal = this.payloadStart + payloadBound(main);
+    if (this.sizeProblem === undefined && this.maxTotal !== undefined && this.maxTotal > this.boundTotal) {
+      this.sizeProblem = `its size tags say ${this.maxTotal} bytes, more than the ${this.boundTotal} the files its main header lists could take`;
+    }
 
     const jobs: HashJob[] = [];
     const addJob = (key: string, algorithm: string, start: number, extra: Pick<HashJob, 'prefix' | 'suffix'> = {}): void => {
@@ -358,6 +433,8 @@ export class RpmVerifier extends Writable {
       }
     }
     if (this.keys) this.planSignatureDigests(bytes, addJob);
+    this.checkMainHeader();
+    this.judgeSignaturesEarly();
     const total = this.expectedTotal ?? this.expect.size ?? 0;
     const hasher = new StreamHasher(jobs, total - this.payloadStart, this.offload, this.mainThreadOverhead);
     this.hasher = hasher;
@@ -367,6 +444,33 @@ export class RpmVerifier extends Writable {
     hasher.update(bytes, this.headerStart);
     this.phase = 'payload';
     debug('%s: headers read, payload from byte %d, expecting %s bytes', this.identityValue.nevra, this.payloadStart, this.expectedTotal ?? 'unknown');
+  }
+
+  /**
+   * What the main header decides before any payload byte: its digests, the size claims it bounds,
+   * and whether it is the package the caller asked for.
+   */
+  private checkMainHeader(): void {
+    const identity = this.identityValue as PackageIdentity;
+    for (const item of this.items) {
+      if (!item.present) continue;
+      const twin = this.items.some((o) => o !== item && o.present && o.group === item.group);
+      if (item.invalid !== undefined && !twin) {
+        this.signal(new VerifyError('ERR_RPM_DIGEST_INVALID', `${item.label}: ${item.invalid}`, item.id));
+      } else if (item.range === 'header' && item.expected !== undefined) {
+        const actual = this.headerDigests.get(`header:${item.algorithm}`);
+        if (actual !== item.expected) this.signal(new VerifyError('ERR_RPM_DIGEST_MISMATCH', `${item.label}: expected ${item.expected} != ${actual}`, item.id));
+      }
+    }
+    this.checkClaimedSize();
+    if (this.expect.nevra !== undefined) {
+      const problem = matchNevra(this.expect.nevra, identity);
+      if (problem) this.signal(new VerifyError('ERR_NEVRA_MISMATCH', `NEVRA: ${problem}`, 'nevra'));
+    }
+    if (this.fileName !== undefined) {
+      const problem = matchFileName(this.fileName, identity);
+      if (problem) this.signal(new VerifyError('ERR_NEVRA_MISMATCH', `File name: ${problem}`, 'file-name'));
+    }
   }
 
   /**
@@ -389,22 +493,61 @@ export class RpmVerifier extends Writable {
 
   /** Judges every signature with the keys given; reports them as found when none were. */
   private async judgeSignatures(digests: Map<string, string>): Promise<SignatureInfo[]> {
-    const keys = this.keys;
-    if (!keys) return this.signaturesFound.map((s) => s.info);
+    if (!this.keys) return this.signaturesFound.map((s) => s.info);
     return Promise.all(
-      this.signaturesFound.map(async (s, i) => {
+      this.signaturesFound.map((_, i) => {
         const streamed = digests.get(`signature:${i}`);
-        const digest = streamed !== undefined ? Buffer.from(streamed, 'hex') : this.signatureDigests.get(i);
-        const j = await judgeSignature(s.packet, s.parsed, digest, keys).catch((err: unknown) => ({ status: 'BAD' as const, message: `cannot check: ${(err as Error).message}` }));
-        const { error: _error, ...info } = s.info;
-        return {
-          ...info,
-          status: j.status,
-          ...(j.message !== undefined && { error: j.message }),
-          ...('keyFingerprint' in j && j.keyFingerprint !== undefined && { verifiedBy: j.keyFingerprint }),
-        };
+        return this.judgedEarly.get(i) ?? this.judgeOne(i, streamed !== undefined ? Buffer.from(streamed, 'hex') : this.signatureDigests.get(i));
       }),
     );
+  }
+
+  /** One signature judged with the keys, from the digest of what it signs. */
+  private async judgeOne(i: number, digest: Buffer | undefined): Promise<SignatureInfo> {
+    const s = this.signaturesFound[i] as FoundSignature;
+    const j = await judgeSignature(s.packet, s.parsed, digest, this.keys as Keyring).catch((err: unknown) => ({ status: 'BAD' as const, message: `cannot check: ${(err as Error).message}` }));
+    const { error: _error, ...info } = s.info;
+    return {
+      ...info,
+      status: j.status,
+      ...(j.message !== undefined && { error: j.message }),
+      ...('keyFingerprint' in j && j.keyFingerprint !== undefined && { verifiedBy: j.keyFingerprint }),
+      ...('keyProblem' in j && j.keyProblem !== undefined && { keyProblem: j.keyProblem }),
+    };
+  }
+
+  /**
+   * With keys, the signatures as far as the headers decide them: header-only ones are judged now
+   * (and the judgement kept for the verdict); one over header and payload can still turn out OK only
+   * if a given key has its ID. A package that cannot pass is known bad before its payload.
+   */
+  private judgeSignaturesEarly(): void {
+    const keys = this.keys;
+    if (!keys || this.signaturesFound.length === 0) return;
+    let pending = false;
+    const known: Array<Promise<SignatureInfo>> = [];
+    this.signaturesFound.forEach((s, i) => {
+      if (s.info.range === 'header' && typeof s.parsed !== 'string') {
+        const judged = this.judgeOne(i, this.signatureDigests.get(i));
+        this.judgedEarly.set(i, judged);
+        known.push(judged);
+      } else if (typeof s.parsed === 'string') {
+        known.push(Promise.resolve({ ...s.info, status: 'BAD' as const, error: s.parsed }));
+      } else if (s.parsed.keyId === undefined || keysWithId(keys, s.parsed.keyId).length === 0) {
+        known.push(Promise.resolve({ ...s.info, status: 'NOKEY' as const }));
+      } else {
+        pending = true;
+      }
+    });
+    void Promise.all(known).then((infos) => {
+      if (this.settled) return;
+      const gravest = gravestProblem(infos);
+      const anyOk = infos.some((s) => s.status === 'OK');
+      if (gravest && (gravest.code === 'ERR_SIGNATURE_BAD' || (!anyOk && !pending))) {
+        const s = gravest.signature;
+        this.signal(new VerifyError(gravest.code, `Signatures: ${s.label}: ${s.status}${s.error ? ` (${s.error})` : ''}`, 'signatures'));
+      }
+    });
   }
 
   /** A structural failure: nothing after it can be parsed, so the rest of the bytes are only counted. */
@@ -525,8 +668,10 @@ export class RpmVerifier extends Writable {
   }
 
   /**
-   * With keys given: at least one signature by a given key verifies and none is bad. A signature by
-   * a key not given (NOKEY) is not bad: rpm fails those too, we accept another valid signature.
+   * With keys given: at least one signature by a given key verifies, while its key was valid, and none
+   * is bad. A signature by a key not given (NOKEY) or by a given key that had expired or was revoked
+   * (NOTTRUSTED) is not bad: rpm 6 accepts a package with such a signature next to a valid one (it
+   * refuses NOKEY ones; we do not).
    */
   private judgeSignaturePolicy(): Judged[] {
     if (!this.keys) return [];
@@ -534,12 +679,14 @@ export class RpmVerifier extends Writable {
     const base = { id: 'signatures', label: 'Signatures' };
     const describe = (s: SignatureInfo) => `${s.label}: ${s.status}${s.error ? ` (${s.error})` : ''}`;
     if (sigs.length === 0) return [{ code: 'ERR_UNSIGNED', check: { ...base, status: 'MISSING', message: 'the package is not signed' } }];
-    const badOne = sigs.find((s) => s.status === 'BAD');
-    if (badOne) return [{ code: 'ERR_SIGNATURE_BAD', check: { ...base, status: 'BAD', message: describe(badOne) } }];
+    const gravest = gravestProblem(sigs);
+    if (gravest?.code === 'ERR_SIGNATURE_BAD') return [{ code: gravest.code, check: { ...base, status: 'BAD', message: describe(gravest.signature) } }];
     const ok = sigs.filter((s) => s.status === 'OK');
     if (ok.length > 0) return [{ check: { ...base, status: 'OK', message: `verified by ${[...new Set(ok.map((s) => s.verifiedBy))].join(', ')}` } }];
-    const unsupported = sigs.find((s) => s.status === 'UNSUPPORTED');
-    if (unsupported) return [{ code: 'ERR_SIGNATURE_UNSUPPORTED', check: { ...base, status: 'MISSING', message: describe(unsupported) } }];
+    if (gravest && gravest.code !== 'ERR_SIGNATURE_NOKEY') {
+      const status = gravest.signature.status === 'NOTTRUSTED' ? 'BAD' : 'MISSING';
+      return [{ code: gravest.code, check: { ...base, status, message: describe(gravest.signature) } }];
+    }
     const ids = [...new Set(sigs.map((s) => s.keyId).filter(Boolean))].join(', ');
     return [{ code: 'ERR_SIGNATURE_NOKEY', check: { ...base, status: 'MISSING', message: `signed by ${ids || 'unnamed keys'}, none of them given` } }];
   }
@@ -549,7 +696,13 @@ export class RpmVerifier extends Writable {
     const received = this.receivedBytes;
     if (this.sizeProblem) return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: this.sizeProblem } };
     if (this.expectedTotal === undefined) {
+      if (this.boundTotal !== undefined && received > this.boundTotal) {
+        return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: `${received} bytes, more than the ${this.boundTotal} the files its main header lists could take` } };
+      }
       return { check: { ...base, status: 'MISSING', message: 'the package carries no SIZE, LONGSIZE or PAYLOADSIZE tag' } };
+    }
+    if (this.boundTotal !== undefined && received > this.boundTotal) {
+      return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: `${received} bytes, more than the ${this.boundTotal} the files its main header lists could take` } };
     }
     const common = { ...base, expected: String(this.expectedTotal), actual: String(received) };
     if (received === this.expectedTotal || received === this.maxTotal) return { check: { ...common, status: 'OK' } };
@@ -570,6 +723,12 @@ export class RpmVerifier extends Writable {
       add('ERR_SIZE_MISMATCH', this.receivedBytes === e.size,
         { id: 'expected-size', label: 'Expected size', expected: String(e.size), actual: String(this.receivedBytes) },
         `expected ${e.size} bytes, received ${this.receivedBytes}`);
+    }
+    if (this.maxSize !== undefined) {
+      const claimed = Math.max(this.receivedBytes, this.expectedTotal ?? 0);
+      add('ERR_TOO_LARGE', claimed <= this.maxSize,
+        { id: 'max-size', label: 'Size limit', expected: `<= ${this.maxSize}`, actual: String(claimed) },
+        `${claimed} bytes, more than the ${this.maxSize} allowed (maxSize)`);
     }
     if (e.integrity) {
       const actual = digests.get(`file:${e.integrity.algorithm}`) ?? '';

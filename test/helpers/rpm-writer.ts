@@ -90,6 +90,11 @@ export interface PackageSpec {
   extraSig?: Entry[];
   /** Write a v3 package (no region tags, only SIZE + MD5 in the signature). */
   legacy?: boolean;
+  /**
+   * FILESIZES (1028) for the file list, which bounds what the payload may take. Default: one file as
+   * long as the payload; `false` writes none.
+   */
+  fileSizes?: number[] | false;
 }
 
 /** Parts of a written package, for tests that mutate specific regions. */
@@ -124,6 +129,7 @@ export function writePackage(spec: PackageSpec = {}): WrittenPackage {
     ...(d.payloadSha256 && !spec.legacy
       ? [strArray(5092, [createHash('sha256').update(payload).digest('hex')]), int32(5093, [8])]
       : []),
+    ...(spec.fileSizes === false ? [] : [int32(1028, spec.fileSizes ?? [payload.length])]),
     ...(spec.extraMain ?? []),
   ];
   const header = writeHeader(main, spec.legacy ? false : 63);

@@ -51,6 +51,19 @@ describe('target names', () => {
     }
   });
 
+  test('… in a file:// mirror or in proxy credentials, likewise a usage error', async () => {
+    for (const args of [
+      ['--mirror', 'file:///srv/mirror%ZZ/'],
+      ['--mirror', 'http://127.0.0.1:9/', '--proxy', 'http://user:pa%ZZss@127.0.0.1:3128/'],
+    ]) {
+      const r = await cli('get', ...args, '--dest', await mkdtemp(join(tmpdir(), 'rpmfetch-names-')), 'a-1-1.noarch.rpm');
+      assert.equal(r.code, 2, r.err.join('\n'));
+      assert.equal(r.err.filter((l) => /^\s+at /.test(l)).length, 0, 'no stack');
+      assert.match(r.err.join('\n'), /malformed/i);
+      assert.ok(!r.err.join('\n').includes('pa%ZZss'), 'the password is not printed');
+    }
+  });
+
   test('… in a manifest, the message names the line', async () => {
     const manifest = join(dir, 'escapes.jsonl');
     await writeFile(manifest, `${JSON.stringify({ path: `p/${A}` })}\n${JSON.stringify({ path: badUrls[1] })}\n`);

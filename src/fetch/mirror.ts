@@ -3,6 +3,7 @@
  * appended to each base; its segments are percent-encoded, so a name like `libstdc++` reaches the
  * server as the same name.
  */
+import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import { redactUrl } from './redact.js';
 import type { NormalizedTarget } from './target.js';
@@ -30,6 +31,13 @@ export function normalizeMirrors(bases: readonly (string | URL)[]): Mirror[] {
       throw new InvalidOptionError(`mirror "${label}": only http, https and file URLs are supported`);
     }
     if (base.search || base.hash) throw new InvalidOptionError(`mirror "${label}" must not have a query or fragment`);
+    if (base.protocol === 'file:') {
+      try {
+        fileURLToPath(base);
+      } catch (err) {
+        throw new InvalidOptionError(`mirror "${label}": ${(err as Error).message}`);
+      }
+    }
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     return { label, base, kind: base.protocol === 'file:' ? 'file' : 'http' };
   });

@@ -40,6 +40,13 @@ function proxyUrl(value: string, where: string): URL {
     throw new InvalidOptionError(`${where} "${redactText(value)}" is not a proxy URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError(`${where} "${redactUrl(url)}": only http:// and https:// proxies are supported`);
+  try {
+    // The credentials are sent decoded (agents.ts): a malformed escape is the user's to fix now.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new InvalidOptionError(`${where} "${redactUrl(url)}": the credentials have a malformed percent-escape`);
+  }
   return url;
 }
 

@@ -63,7 +63,9 @@ const PHASE_NAMES: Record<Phase, string> = {
 
 /**
  * Collects exactly `need` bytes. It grows as bytes arrive instead of allocating `need` up front, so a
- * header that claims 200 MiB and sends ten bytes costs ten bytes.
+ * header that claims 200 MiB and sends ten bytes costs ten bytes. It grows fourfold: the copy when it
+ * grows holds old and new at once, and the last one is what a header of rpm's largest size costs
+ * (1.25x its size, where doubling costs 1.5x); what it holds stays within 4x what arrived.
  */
 class Collector {
   private buf: Buffer;
@@ -84,7 +86,7 @@ class Collector {
   take(chunk: Uint8Array, pos: number): number {
     const n = Math.min(this.need - this.length, chunk.length - pos);
     if (this.length + n > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.need, Math.max(this.buf.length * 2, this.length + n)));
+      const grown = Buffer.allocUnsafe(Math.min(this.need, Math.max(this.buf.length * 4, this.length + n)));
       this.buf.copy(grown, 0, 0, this.length);
       this.buf = grown;
     }

@@ -60,7 +60,8 @@ export interface DownloadOptions {
   offload?: OffloadMode;
   /**
    * Trusted public keys ({@link Keyring.load}). With keys, every package must carry at least one valid
-   * signature by one of them and no bad one (`ERR_SIGNATURE_BAD`, `ERR_SIGNATURE_NOKEY`, `ERR_UNSIGNED`).
+   * signature by one of them, made while its key was valid, and no bad one (`ERR_SIGNATURE_BAD`,
+   * `ERR_SIGNATURE_NOKEY`, `ERR_UNSIGNED`, `ERR_KEY_EXPIRED`, `ERR_KEY_REVOKED`).
    */
   keys?: Keyring;
   /**

@@ -8,7 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { RpmfetchError } from '../errors.js';
+import { bzip2Steps, type Bzip2Blocks } from './bzip2-steps.js';
 import { decodeInWorker } from './decompress-worker.js';
+import { Pacer, runSteps } from './step-decoder.js';
+import { ZSTD_LIMITS, zstdSteps } from './zstd-steps.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'zchunk' | 'none';
 
@@ -31,9 +34,19 @@ export function sniffCompression(head: Uint8Array): Compression {
 
 type Chunks = AsyncIterable<Uint8Array>;
 
+/** What a decompressor found and how far its decoder has got: the format, and the compressed bytes taken. */
+export interface InputMeter {
+  format: Compression;
+  consumed: number;
+}
+
+/** zlib's output piece: 16 KiB by default, which costs a thread-pool round trip per 16 KiB decoded. */
+const ZLIB_CHUNK = 256 * 1024;
+
 /**
- * Runs chunks through a Node stream stage (zlib's, or an old-style one like unbzip2-stream's), yielding
- * its output; the PassThrough gives any stage an async iterator.
+ * Runs chunks through a zlib stream (gzip, Node's zstd), yielding its output; the PassThrough gives it
+ * an async iterator. zlib decodes in its thread pool in 16 KiB pieces, held back by the stream's
+ * backpressure: it never runs ahead of the parser.
  */
 async function* through(source: Chunks, stage: NodeJS.ReadWriteStream): AsyncGenerator<Uint8Array> {
   const out = new PassThrough();
@@ -47,49 +60,59 @@ async function* through(source: Chunks, stage: NodeJS.ReadWriteStream): AsyncGen
   }
 }
 
-function nativeZstd(): (() => Transform) | undefined {
-  return (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+function nativeZstd(): ((options: { chunkSize: number }) => Transform) | undefined {
+  return (zlib as { createZstdDecompress?: (options: { chunkSize: number }) => Transform }).createZstdDecompress;
 }
 
-/** zstd: Node's own decoder where it has one (22.15+), else fzstd. */
-async function* zstd(source: Chunks): AsyncGenerator<Uint8Array> {
-  const native = nativeZstd();
-  if (native) {
-    yield* through(source, native());
-    return;
-  }
-  const { Decompress } = createRequire(import.meta.url)('fzstd') as typeof import('fzstd');
-  const out: Uint8Array[] = [];
-  const decoder = new Decompress((chunk) => {
-    if (chunk.length > 0) out.push(chunk);
-  });
-  for await (const chunk of source) {
-    decoder.push(chunk);
-    yield* out.splice(0);
-  }
-  decoder.push(new Uint8Array(0), true);
-  yield* out.splice(0);
-}
+const require = createRequire(import.meta.url);
 
-/** xz: a WebAssembly build of xz-embedded, which speaks web streams. */
+/** xz: a WebAssembly build of xz-embedded, which speaks web streams and decodes one buffer per read. */
 async function* xz(source: Chunks): AsyncGenerator<Uint8Array> {
-  const { XzReadableStream } = createRequire(import.meta.url)('xz-decompress') as typeof import('xz-decompress');
+  const { XzReadableStream } = require('xz-decompress') as typeof import('xz-decompress');
   const web = Readable.toWeb(Readable.from(source, { objectMode: false })) as unknown as ReadableStream<Uint8Array>;
+  // Leaving early cancels the stream, which frees xz-decompress's context (and its lock on the next one).
   yield* new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
 }
 
-async function* bzip2(source: Chunks): AsyncGenerator<Uint8Array> {
-  const unbzip2 = createRequire(import.meta.url)('unbzip2-stream') as () => NodeJS.ReadWriteStream;
-  yield* through(source, unbzip2());
+/** The decoded chunks of `source` in `format`, on this thread or (`worker`) on another. */
+function decode(format: Exclude<Compression, 'none' | 'zchunk'>, source: Chunks, worker: boolean, meter: InputMeter, pacer: Pacer, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+  switch (format) {
+    case 'gzip':
+      return through(metered(source, meter), zlib.createGunzip({ chunkSize: ZLIB_CHUNK }));
+    case 'zstd': {
+      // Node's own decoder where it has one (22.15+), else fzstd.
+      const native = nativeZstd();
+      if (native) return through(metered(source, meter), native({ chunkSize: ZLIB_CHUNK }));
+      if (worker) return decodeInWorker(source, 'zstd', signal, meter);
+      return runSteps(metered(source, meter), zstdSteps((require('fzstd') as typeof import('fzstd')).Decompress, ZSTD_LIMITS), pacer);
+    }
+    case 'xz':
+      return worker ? decodeInWorker(source, 'xz', signal, meter) : xz(metered(source, meter));
+    case 'bzip2':
+      return worker ? decodeInWorker(source, 'bzip2', signal, meter) : runSteps(metered(source, meter), bzip2Steps(require('unbzip2-stream/lib/bzip2') as Bzip2Blocks), pacer);
+  }
+}
+
+/** Counts the bytes a decoder on this thread takes (it takes them as it needs them, a chunk ahead at most). */
+async function* metered(source: Chunks, meter: InputMeter): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    meter.consumed += chunk.length;
+    yield chunk;
+  }
 }
 
 /**
  * A pipeline stage: compressed chunks in, decompressed chunks out, the format sniffed from the first
  * bytes. `what` names the file in errors. `worker`: decode JavaScript/WebAssembly formats on another
- * core (worth it for files of a megabyte or more).
+ * core (worth it for files of a megabyte or more). `meter` follows the format and the compressed bytes
+ * the decoder has taken (for the ratio limit). Decoding goes in bounded steps with breaks for the event
+ * loop, and stops at once when the pipeline is aborted or destroyed (its signal).
  */
-export function decompressor(what: string, options: { worker?: boolean } = {}): (source: Chunks) => AsyncGenerator<Uint8Array> {
-  return async function* decompress(source) {
+export function decompressor(what: string, options: { worker?: boolean; meter?: InputMeter } = {}): (source: Chunks, stage?: { signal?: AbortSignal }) => AsyncGenerator<Uint8Array> {
+  return async function* decompress(source, stage) {
+    const signal = stage?.signal;
+    const meter = options.meter ?? { format: 'none', consumed: 0 };
+    const pacer = new Pacer(signal);
     const it = source[Symbol.asyncIterator]();
     const head: Uint8Array[] = [];
     let have = 0;
@@ -101,6 +124,7 @@ export function decompressor(what: string, options: { worker?: boolean } = {}): 
     }
     const first = Buffer.concat(head);
     const format = sniffCompression(first);
+    meter.format = format;
     // Errors from upstream (a cut-off body, a checksum that does not match) pass through as they are.
     const upstream = new Set<unknown>();
     const all: Chunks = {
@@ -119,28 +143,14 @@ export function decompressor(what: string, options: { worker?: boolean } = {}): 
         }
       },
     };
+    if (format === 'zchunk') throw new RpmfetchError('ERR_REPO_METADATA', `${what} is zchunk-compressed, which is not supported (use the primary, not primary_zck)`);
     try {
-      switch (format) {
-        case 'none':
-          yield* all;
-          return;
-        case 'gzip':
-          yield* through(all, zlib.createGunzip());
-          return;
-        case 'zstd':
-          yield* options.worker && !nativeZstd() ? decodeInWorker(all, 'zstd') : zstd(all);
-          return;
-        case 'xz':
-          yield* options.worker ? decodeInWorker(all, 'xz') : xz(all);
-          return;
-        case 'bzip2':
-          yield* options.worker ? decodeInWorker(all, 'bzip2') : bzip2(all);
-          return;
-        case 'zchunk':
-          throw new RpmfetchError('ERR_REPO_METADATA', `${what} is zchunk-compressed, which is not supported (use the primary, not primary_zck)`);
+      for await (const chunk of format === 'none' ? metered(all, meter) : decode(format, all, options.worker === true, meter, pacer, signal)) {
+        yield chunk;
+        await pacer.tick();
       }
     } catch (err) {
-      if (err instanceof RpmfetchError || upstream.has(err)) throw err;
+      if (signal?.aborted || err instanceof RpmfetchError || upstream.has(err)) throw err;
       throw new RpmfetchError('ERR_REPO_METADATA', `${what}: ${format} data is corrupt or cut off: ${(err as Error).message ?? String(err)}`, { cause: err });
     }
   };

@@ -13,7 +13,8 @@ import type { OpenedSource } from '../fetch/sources.js';
 import { StallMonitor } from '../fetch/stall-monitor.js';
 import type { NormalizedTarget } from '../fetch/target.js';
 import { BodyCheck, type BodyExpectations } from './body-check.js';
-import { decompressor } from './decompress.js';
+import { decompressor, type InputMeter } from './decompress.js';
+import { DecodedSize } from './primary-limits.js';
 
 /** Compressed size from which decoding moves to a worker thread (starting one costs ~30 ms). */
 const WORKER_MIN_BYTES = 1024 * 1024;
@@ -39,6 +40,8 @@ export interface MetadataRequest<T> {
   readonly decompress: boolean;
   /** Exact size after decompression, when repomd.xml says; also a limit while streaming. */
   readonly openSize?: number;
+  /** The most the file may decompress to (default: `expect.maxBytes`); see primary-limits.ts. */
+  readonly maxOpenSize?: number;
   /** A fresh sink per attempt. */
   readonly sink: () => MetadataSink<T>;
   /** Packages counted by the sink, for the event (primary files). */
@@ -76,20 +79,20 @@ export async function checkAndParse<T>(
   const check = new BodyCheck(what, request.expect, (chunk) => options.onChunk?.(chunk));
   options.check?.(check);
   const sink = request.sink();
-  const openSize = request.openSize;
-  let opened = 0;
+  const decoded = new DecodedSize(what, request.openSize, request.maxOpenSize ?? request.expect.maxBytes);
+  const input: InputMeter = { format: 'none', consumed: 0 };
   let value: T | undefined;
   const consume = async (chunks: AsyncIterable<Uint8Array>): Promise<void> => {
     for await (const chunk of chunks) {
-      opened += chunk.length;
-      if (openSize !== undefined && opened > openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${what} decompresses to more than the ${openSize} bytes repomd.xml says`);
+      // Counted before it is parsed: a bomb is stopped within one decoder step of its limit.
+      decoded.add(chunk.length, input);
       sink.write(chunk);
     }
-    if (openSize !== undefined && opened !== openSize) throw new RpmfetchError('ERR_REPO_METADATA', `${what} decompresses to ${opened} bytes, repomd.xml says ${openSize}`);
+    decoded.end();
     value = sink.end();
   };
   const signal = options.signal ? { signal: options.signal } : {};
-  if (request.decompress) await pipeline(body, check, decompressor(what, { worker: options.worker }), consume, signal);
+  if (request.decompress) await pipeline(body, check, decompressor(what, { worker: options.worker, meter: input }), consume, signal);
   else await pipeline(body, check, consume, signal);
   return { value: value as T, bytes: check.bytes };
 }

@@ -1,7 +1,7 @@
 /**
  * The primary file (`primary.xml`), read as a stream: Fedora's is hundreds of MB uncompressed, so only
- * the packages whose names the caller wants are kept, and only the fields needed to download and check
- * them (NEVRA, checksum, size, location).
+ * the packages whose names the caller wants are read, only the fields needed to download and check
+ * them (NEVRA, checksum, size, location), and an {@link EntrySink} decides which of them to keep.
  */
 import { XmlReader } from './xml-reader.js';
 import { XmlScanner, type ScanHandlers } from './xml-scanner.js';
@@ -49,10 +49,37 @@ interface Draft {
 }
 
 const TEXT_FIELDS = new Set(['name', 'arch', 'checksum']);
+/** Longest `<name>`, `<arch>` or `<checksum>` read: real ones are tens of characters. */
+const MAX_FIELD = 4096;
+
+/** Where the parser hands the packages of wanted names. */
+export interface EntrySink {
+  /** Whether packages of this name are wanted (the others are skipped unread). */
+  wants(name: string): boolean;
+  /** A package of a wanted name, in document order. */
+  add(entry: PrimaryEntry): void;
+  /** Packages held now. */
+  readonly kept: number;
+}
+
+/** Keeps every package of a wanted name: for tests, and as the reference bounded sinks are held to. */
+class KeepAll implements EntrySink {
+  readonly entries: PrimaryEntry[] = [];
+
+  constructor(readonly wants: (name: string) => boolean) {}
+
+  add(entry: PrimaryEntry): void {
+    this.entries.push(entry);
+  }
+
+  get kept(): number {
+    return this.entries.length;
+  }
+}
 
 export class PrimaryParser {
-  /** Packages kept (those whose name was wanted), in document order. */
-  readonly entries: PrimaryEntry[] = [];
+  /** Where packages of wanted names go. */
+  readonly sink: EntrySink;
   /** Packages seen. */
   count = 0;
   private readonly reader: XmlReader | XmlScanner;
@@ -63,23 +90,33 @@ export class PrimaryParser {
   private declared: number | undefined;
 
   /**
-   * `reader`: `scan`, the fast tag-level scanner (the default), or `sax`, a full character-level
-   * parser (the reference the scanner is tested against).
+   * `wanted`: a sink, or a name predicate (every package of a wanted name is then kept, in
+   * {@link entries}). `reader`: `scan`, the fast tag-level scanner (the default), or `sax`, a full
+   * character-level parser (the reference the scanner is tested against).
    */
-  constructor(
-    private readonly wanted: (name: string) => boolean,
-    what = 'primary.xml',
-    reader: 'scan' | 'sax' = 'scan',
-  ) {
+  constructor(wanted: ((name: string) => boolean) | EntrySink, what = 'primary.xml', reader: 'scan' | 'sax' = 'scan') {
+    this.sink = typeof wanted === 'function' ? new KeepAll(wanted) : wanted;
     const handlers: ScanHandlers = {
       open: (name, attributes) => this.open(name, attributes),
       close: (name) => this.close(name),
       text: (t) => {
-        if (this.field) this.text += t;
+        if (!this.field) return;
+        this.text += t;
+        if (this.text.length > MAX_FIELD) throw this.reader.fail(`a <${this.field}> longer than ${MAX_FIELD} characters`);
       },
       wantsText: () => this.field !== undefined,
     };
     this.reader = reader === 'scan' ? new XmlScanner(what, handlers) : new XmlReader(what, handlers);
+  }
+
+  /** With a name predicate: every package of a wanted name, in document order (else empty). */
+  get entries(): readonly PrimaryEntry[] {
+    return this.sink instanceof KeepAll ? this.sink.entries : [];
+  }
+
+  /** Packages the sink holds. */
+  get kept(): number {
+    return this.sink.kept;
   }
 
   write(chunk: Uint8Array): void {
@@ -133,13 +170,13 @@ export class PrimaryParser {
       const d = this.draft as Draft;
       d[this.field] = this.text;
       // createrepo_c writes <name> first: an unwanted package is skipped from here on.
-      if (this.field === 'name' && !this.wanted(this.text)) d.skip = true;
+      if (this.field === 'name' && !this.sink.wants(this.text)) d.skip = true;
       this.field = undefined;
     } else if (depth === 2 && name === 'package' && this.draft) {
       this.count++;
       const d = this.draft;
       this.draft = undefined;
-      if (!d.skip && d.name !== undefined && this.wanted(d.name)) this.entries.push(this.entry(d));
+      if (!d.skip && d.name !== undefined && this.sink.wants(d.name)) this.sink.add(this.entry(d));
     }
   }
 

@@ -64,7 +64,8 @@ export function candidateNames(query: string): string[] {
   return [...new Set(readQuery(query).map((r) => r.name))];
 }
 
-function matches(reading: Reading, e: PrimaryEntry, arches: readonly string[]): boolean {
+/** Whether a package matches one reading of a query; `arches` applies when the reading names no arch. */
+export function matches(reading: Reading, e: PrimaryEntry, arches: readonly string[]): boolean {
   if (e.name !== reading.name) return false;
   if (reading.arch !== undefined ? e.arch !== reading.arch : !arches.includes(e.arch)) return false;
   if (reading.epoch !== undefined && e.epoch !== reading.epoch) return false;
@@ -82,17 +83,20 @@ export function choosePackage(query: string, entries: readonly PrimaryEntry[], a
   for (const reading of readQuery(query)) {
     let best: PrimaryEntry | undefined;
     for (const e of entries) {
-      if (!matches(reading, e, arches)) continue;
-      if (!best) {
-        best = e;
-        continue;
-      }
-      const order = compareEvr(e, best);
-      if (order > 0 || (order === 0 && rank(e.arch, arches) < rank(best.arch, arches))) best = e;
+      if (matches(reading, e, arches) && (!best || beats(e, best, arches))) best = e;
     }
     if (best) return best;
   }
   return undefined;
+}
+
+/**
+ * Whether `e`, met after `best` in the file, takes its place: a higher epoch:version-release, or the
+ * same with an arch listed earlier.
+ */
+export function beats(e: PrimaryEntry, best: PrimaryEntry, arches: readonly string[]): boolean {
+  const order = compareEvr(e, best);
+  return order > 0 || (order === 0 && rank(e.arch, arches) < rank(best.arch, arches));
 }
 
 function rank(arch: string, arches: readonly string[]): number {

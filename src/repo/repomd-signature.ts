@@ -78,8 +78,3 @@ export async function checkRepomdSignature(repomd: Uint8Array, signature: Uint8A
   const s = gravest.signature;
   return { code: gravest.code, message: `repomd.xml's signature is ${s.status}: ${s.message ?? `key ${s.keyId}`}` };
 }
-
-/** Why repomd.xml's signature does not hold, or undefined when a given key valid now made it over these bytes. */
-export async function repomdSignatureProblem(repomd: Uint8Array, signature: Uint8Array, keys: Keyring): Promise<string | undefined> {
-  return (await checkRepomdSignature(repomd, signature, keys))?.message;
-}

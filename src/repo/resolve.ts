@@ -13,11 +13,12 @@ import { resolveArches } from './arch.js';
 import { Readable } from 'node:stream';
 import { checkAndParse, fetchMetadata, wholeFile, type FetchedMetadata, type MetadataRequest } from './metadata-fetch.js';
 import type { MetadataCache } from './metadata-cache.js';
-import { repomdSignatureProblem } from './repomd-signature.js';
+import { checkRepomdSignature } from './repomd-signature.js';
 import type { Keyring } from '../rpm/keyring.js';
 import { locate, packageLocation } from './location.js';
 import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
-import { candidateNames, choosePackage } from './query.js';
+import { DEFAULT_PRIMARY_MAX_SIZE, statedSizeProblem } from './primary-limits.js';
+import { QueryChoices } from './query-choices.js';
 import { parseRepomd, primaryRecord, REPOMD_MAX_BYTES, type Repomd, type RepomdRecord } from './repomd.js';
 
 /** Options of repository resolution. */
@@ -36,6 +37,14 @@ export interface ResolveOptions {
    * used for metadata. Needs `keys`. Default false.
    */
   repoGpgcheck?: boolean;
+  /**
+   * The most bytes the primary file may take, as received and as decompressed (default 2 GiB; Fedora's
+   * is a few hundred MB decompressed). A repomd.xml stating a larger primary file is not used (another
+   * mirror's is tried), and a body or a decompression going past the limit fails on that mirror, as
+   * does one expanding like a decompression bomb (more than 1000 times the compressed bytes, 250 for
+   * gzip). Raise it for a repository whose primary file is larger.
+   */
+  maxPrimarySize?: number;
 }
 
 /** A package found in the repository, with a target ready for `download()`. */
@@ -104,8 +113,11 @@ export type ContextFor = (target: NormalizedTarget) => TargetContext;
 
 const debug = createDebug('rpmfetch:mirror');
 
-/** A limit for a primary file whose size repomd.xml omits (the checksum still decides): 16 GiB. */
-const PRIMARY_MAX_BYTES = 16 * 1024 ** 3;
+/** What a resolve keeps of the primary file: how many packages it lists, and the queries' answers. */
+interface ParsedPrimary {
+  readonly count: number;
+  readonly choices: QueryChoices;
+}
 
 function repoTarget(repoPath: string, path: string): NormalizedTarget {
   return normalizeTarget(/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || !repoPath ? path : `${repoPath}/${path}`);
@@ -115,6 +127,19 @@ function checkQueries(queries: readonly string[]): void {
   for (const q of queries) {
     if (typeof q !== 'string' || q.trim() === '' || /[\s/\\\0]/.test(q)) throw new InvalidOptionError(`"${q}" is not a package query (NAME, NAME.ARCH or N-[E:]V-R[.A])`);
   }
+}
+
+function maxPrimarySize(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_PRIMARY_MAX_SIZE;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidOptionError(`maxPrimarySize must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** `err` listing `attempts`: every attempt of the resolve, not only those at the file that failed last. */
+function withAttempts(err: DownloadError, attempts: readonly Attempt[]): DownloadError {
+  if (attempts.length === err.attempts.length) return err;
+  const summary = (err.message.split('\n')[0] ?? '').slice(err.target.length + 2);
+  return new DownloadError(err.code, err.target, summary, attempts, { cause: err });
 }
 
 /**
@@ -131,25 +156,27 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   const mirrorsAreFiles = repomdContext.mirrors.every((m) => m.kind === 'file');
   const keys = options.repoGpgcheck ? repomdContext.options.keys : undefined;
   if (options.repoGpgcheck && !keys) throw new InvalidOptionError('repoGpgcheck needs keys to check repomd.xml.asc with');
-  const wanted = new Set(queries.flatMap(candidateNames));
+  const maxSize = maxPrimarySize(options.maxPrimarySize);
   // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
   const rejected = new Map<number, string>();
   const failedPrimaries = new Set<string>();
   const attempts: Attempt[] = [];
   let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
-  let primary: FetchedMetadata<PrimaryParser> & { cached: boolean };
+  let primary: FetchedMetadata<ParsedPrimary> & { cached: boolean };
   for (;;) {
     try {
-      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, repomdContext, rejected, signal);
+      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, maxSize, repomdContext, rejected, signal);
     } catch (err) {
-      if (rejected.size === 0 || !(err instanceof DownloadError)) throw err;
+      if (!(err instanceof DownloadError)) throw err;
+      attempts.push(...err.attempts);
+      if (rejected.size === 0 || err.code !== 'ERR_ALL_MIRRORS_FAILED') throw withAttempts(err, attempts);
       const why = [...rejected].map(([i, reason]) => `${repomdContext.mirrors[i]?.label}: ${reason}`).join('; ');
-      throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, [...attempts, ...err.attempts], { cause: err });
+      throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, attempts, { cause: err });
     }
     attempts.push(...repomd.attempts);
     if (keys) {
-      const checked = await checkRepomdSignature(repomdTarget, repomd, keys, repomdContext, signal);
+      const checked = await fetchAndCheckSignature(repomdTarget, repomd, keys, repomdContext, signal);
       attempts.push(...checked.attempts);
       if (checked.problem !== undefined) {
         debug('%s: %s', repomd.mirror, checked.problem);
@@ -164,26 +191,26 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       continue;
     }
     try {
-      primary = await fetchPrimary(repomd.value.record, repomd.value.target, wanted, contextFor(repomd.value.target), cache, signal);
+      primary = await fetchPrimary(repomd.value.record, repomd.value.target, { queries, arches, maxSize }, contextFor(repomd.value.target), cache, signal);
       break;
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
       attempts.push(...err.attempts);
+      // Content failures (a checksum, a size or a limit passed, malformed XML) may be the repomd.xml's
+      // fault; anything else (the network, an abort) ends the resolve.
       const contentMismatch = err.attempts.some((a) => a.code === 'ERR_REPO_METADATA');
-      if (!contentMismatch || err.code !== 'ERR_ALL_MIRRORS_FAILED') {
-        throw rejected.size === 0 ? err : new DownloadError(err.code, err.target, err.message.split('\n')[0]?.replace(`${err.target}: `, '') ?? '', attempts, { cause: err });
-      }
+      if (!contentMismatch || err.code !== 'ERR_ALL_MIRRORS_FAILED') throw withAttempts(err, attempts);
       debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror);
       rejected.set(repomd.mirrorIndex, 'its repomd.xml describes a primary file no mirror serves');
       failedPrimaries.add(described);
     }
   }
-  const entries = primary.value.entries;
+  const { choices } = primary.value;
   const items = queries.map((query): ResolveItem => {
-    const entry = choosePackage(query, entries, arches);
+    const entry = choices.choose(query);
     if (!entry) {
       // The name may be there for other architectures (a source repository, an i686 package): say so.
-      const others = [...new Set(entries.filter((e) => candidateNames(query).includes(e.name)).map((e) => e.arch))];
+      const others = choices.archesOf(query);
       const hint = others.length > 0 ? `; it exists for ${others.join(', ')} (use --arch or NAME.ARCH)` : '';
       const error = new RepoError('ERR_NOT_IN_REPO', query, `${query}: no package in the repository matches (plain names match ${arches.join(', ')}${hint}; ${primary.value.count} packages in ${primary.url})`);
       return { query, ok: false, error };
@@ -218,7 +245,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
  * Fetches repomd.xml.asc from the mirror that served repomd.xml and checks it; returns the attempts
  * and, when the signature does not hold, why.
  */
-async function checkRepomdSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: TargetContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
+async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: TargetContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
   const ascTarget = normalizeTarget(`${repomdTarget.path}.asc`);
   const others = new Map(context.mirrors.map((_, i) => [i, 'repomd.xml.asc must come from the mirror that served repomd.xml'] as const).filter(([i]) => i !== repomd.mirrorIndex));
   let asc: FetchedMetadata<Buffer>;
@@ -238,45 +265,54 @@ async function checkRepomdSignature(repomdTarget: NormalizedTarget, repomd: Fetc
     if (!(err instanceof DownloadError)) throw err;
     return { attempts: [...err.attempts], problem: `no repomd.xml.asc from ${repomd.mirror}` };
   }
-  const problem = await repomdSignatureProblem(repomd.value.bytes, asc.value, keys);
+  const problem = await checkRepomdSignature(repomd.value.bytes, asc.value, keys);
   if (problem === undefined) return { attempts: asc.attempts.slice() };
   const last = asc.attempts[asc.attempts.length - 1] as Attempt;
-  return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: 'ERR_SIGNATURE_BAD', cause: problem }], problem };
+  return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: problem.code, cause: problem.message }], problem: problem.message };
 }
 
 /** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
-function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
-  // A repomd.xml without a usable primary file is that mirror's fault: the sink's failure sends the
-  // next attempt elsewhere.
+function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, maxSize: number, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
+  // A repomd.xml without a usable primary file (none, or one larger than allowed) is that mirror's
+  // fault: the sink's failure sends the next attempt elsewhere.
   return fetchMetadata(
     {
       target,
       expect: { maxBytes: REPOMD_MAX_BYTES },
       decompress: false,
       skip,
-      sink: wholeFile((bytes) => ({ ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles), bytes })),
+      sink: wholeFile((bytes) => ({ ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles, maxSize), bytes })),
     },
     context,
     signal,
   );
 }
 
-/** Fetches the primary file, checked against its repomd.xml record, keeping the wanted names. */
 /**
  * The primary file: from the cache when it holds the file this record describes (checked and parsed
- * again, no request), else from the mirrors, checked against its record, keeping the wanted names.
+ * again, no request), else from the mirrors, checked against its record and its limits, keeping what
+ * the queries can use.
  */
-async function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, wanted: ReadonlySet<string>, context: TargetContext, cache: MetadataCache | undefined, signal?: AbortSignal): Promise<FetchedMetadata<PrimaryParser> & { cached: boolean }> {
-  const request: MetadataRequest<PrimaryParser> = {
+async function fetchPrimary(
+  record: RepomdRecord,
+  target: NormalizedTarget,
+  want: { queries: readonly string[]; arches: readonly string[]; maxSize: number },
+  context: TargetContext,
+  cache: MetadataCache | undefined,
+  signal?: AbortSignal,
+): Promise<FetchedMetadata<ParsedPrimary> & { cached: boolean }> {
+  const request: MetadataRequest<ParsedPrimary> = {
     target,
-    expect: { checksum: record.checksum, maxBytes: PRIMARY_MAX_BYTES, ...(record.size !== undefined && { size: record.size }) },
+    expect: { checksum: record.checksum, maxBytes: want.maxSize, ...(record.size !== undefined && { size: record.size }) },
     decompress: true,
     ...(record.openSize !== undefined && { openSize: record.openSize }),
+    maxOpenSize: want.maxSize,
     sink: () => {
-      const parser = new PrimaryParser((name) => wanted.has(name), target.path);
-      return { write: (c) => parser.write(c), end: () => (parser.end(), parser) };
+      const choices = new QueryChoices(want.queries, want.arches);
+      const parser = new PrimaryParser(choices, target.path);
+      return { write: (c) => parser.write(c), end: () => (parser.end(), { count: parser.count, choices }) };
     },
-    packages: (parser) => parser.count,
+    packages: (parsed) => parsed.count,
     ...(cache && { keep: true }),
   };
   const key = `${record.checksum.type}:${record.checksum.hex}`;
@@ -288,7 +324,7 @@ async function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, want
       context.emit({ type: 'metadata', target: target.path, mirror: hit.mirror, url: hit.url, size: parsed.bytes, packages: parsed.value.count, duration: performance.now() - started, cached: true });
       return { value: parsed.value, url: hit.url, mirror: hit.mirror, mirrorIndex: -1, size: parsed.bytes, attempts: [], cached: true };
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal?.aborted) throw new DownloadError('ERR_ABORTED', target.path, 'aborted', [], { cause: err });
       debug('%s: the cached copy did not parse (%s); fetching it again', target.path, (err as Error).message);
       cache?.delete(key);
     }
@@ -298,9 +334,14 @@ async function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, want
   return { ...fetched, cached: false };
 }
 
-/** repomd.xml's primary record and where to fetch it (its location obeys the rules of package locations). */
-function primaryOf(repomd: Repomd, what: string, repoPath: string, mirrorsAreFiles: boolean): { repomd: Repomd; record: RepomdRecord; target: NormalizedTarget } {
+/**
+ * repomd.xml's primary record and where to fetch it (its location obeys the rules of package
+ * locations, its sizes the limits).
+ */
+function primaryOf(repomd: Repomd, what: string, repoPath: string, mirrorsAreFiles: boolean, maxSize: number): { repomd: Repomd; record: RepomdRecord; target: NormalizedTarget } {
   const record = primaryRecord(repomd, what);
+  const tooLarge = statedSizeProblem(record, maxSize);
+  if (tooLarge !== undefined) throw new RpmfetchError('ERR_REPO_METADATA', `${what}: ${tooLarge}`);
   let location: string;
   try {
     location = locate(record.href, record.base, mirrorsAreFiles, false).path;

@@ -23,10 +23,11 @@ export {
   type BatchResult,
   type CallOptions,
   type Downloader,
-} from './fetch/downloader.js';
-export type { BatchOptions, DownloaderOptions, DownloadOptions, TlsOptions } from './fetch/options.js';
-export type { ProxyOption } from './fetch/proxy.js';
-export type { DownloadResult } from './fetch/result.js';
+} from './client/downloader.js';
+export type { BatchOptions, DownloaderOptions, DownloadOptions, TlsOptions } from './client/options.js';
+export type { ProxyOption } from './transport/proxy.js';
+export type { DownloadResult } from './client/result.js';
+export type { MirrorSnapshot } from './fetch/mirror.js';
 export type { Target } from './fetch/target.js';
 export type { DownloadTimeouts } from './fetch/timeouts.js';
 export type { BackoffOptions } from './fetch/backoff.js';
@@ -40,7 +41,7 @@ export type {
   FailedEvent,
   BatchEvent,
   MetadataEvent,
-} from './fetch/events.js';
+} from './client/events.js';
 export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
 export type { PrimaryEntry } from './repo/primary-parser.js';
 export { rpmArch } from './repo/arch.js';

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DownloadError } from '../src/errors.js';
 import { ResultLines } from '../src/cli/result-lines.js';
-import type { DownloadResult } from '../src/fetch/result.js';
+import type { DownloadResult } from '../src/client/result.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror, faults } from './helpers/fault-mirror.js';
 import { HELLO, TOOLS_SRC } from './helpers/fixture-files.js';

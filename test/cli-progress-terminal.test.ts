@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TtyProgress } from '../src/cli/progress.js';
-import type { DownloadResult } from '../src/fetch/result.js';
+import type { DownloadResult } from '../src/client/result.js';
 
 /** The few terminal controls the display uses: text, newline, cursor up (ESC[nA), clear below (ESC[0J). */
 class Screen {

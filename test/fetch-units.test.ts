@@ -3,14 +3,14 @@
  * policy, targets and mirrors, the manifest format, and stall detection.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../src/index.js';
 import { parseManifest } from '../src/cli/manifest.js';
 import { AttemptSchedule } from '../src/fetch/attempt-schedule.js';
 import { backoffDelay, parseRetryAfter } from '../src/fetch/backoff.js';
-import { normalizeMirrors, targetUrl } from '../src/fetch/mirror.js';
-import { redirectRefusal } from '../src/fetch/sources.js';
+import { Mirror, parseMirrorBase } from '../src/fetch/mirror.js';
+import { MirrorSet } from '../src/fetch/mirror-set.js';
+import { redirectRefusal } from '../src/transport/index.js';
 import { StallMonitor } from '../src/fetch/stall-monitor.js';
 import { normalizeTarget } from '../src/fetch/target.js';
 import { resolveTimeouts } from '../src/fetch/timeouts.js';
@@ -20,48 +20,72 @@ describe('attempt order', () => {
     let now = 1_000_000;
     return { now: () => now, advance: (ms: number) => (now += ms) };
   };
+  const policy = { connectionsPerMirror: 4, cooldownAfter: 3, cooldown: 30_000 };
+  const mirrors = (n: number): Mirror[] => Array.from({ length: n }, (_, i) => new Mirror(new URL(`http://m${i}/`), policy));
 
   test('a failure on the first mirror moves on to the next at once; the first comes back after its backoff', () => {
     const c = clock();
-    const s = new AttemptSchedule(2, 3, { min: 100, max: 1000 }, c.now, () => 1);
-    assert.deepEqual(s.next(), { mirror: 0, wait: 0, attempt: 1 });
-    s.begin(0);
-    s.failed(0);
-    assert.deepEqual(s.next(), { mirror: 1, wait: 0, attempt: 1 });
-    s.begin(1);
-    s.failed(1);
-    assert.deepEqual(s.next(), { mirror: 0, wait: 100, attempt: 2 }, 'both resting: the one ready first');
+    const [a, b] = mirrors(2) as [Mirror, Mirror];
+    const order = [a, b];
+    const s = new AttemptSchedule(3, { min: 100, max: 1000 }, c.now, () => 1);
+    assert.deepEqual(s.next(order), { mirror: a, wait: 0, attempt: 1 });
+    s.begin(a);
+    s.failed(a);
+    assert.deepEqual(s.next(order), { mirror: b, wait: 0, attempt: 1 });
+    s.begin(b);
+    s.failed(b);
+    assert.deepEqual(s.next(order), { mirror: a, wait: 100, attempt: 2 }, 'both resting: the one ready first');
     c.advance(100);
-    assert.deepEqual(s.next(), { mirror: 0, wait: 0, attempt: 2 });
+    assert.deepEqual(s.next(order), { mirror: a, wait: 0, attempt: 2 });
   });
 
   test('a lone mirror is retried with growing backoff until its budget is spent', () => {
     const c = clock();
-    const s = new AttemptSchedule(1, 3, { min: 100, max: 250 }, c.now, () => 1);
+    const order = mirrors(1);
+    const [m] = order as [Mirror];
+    const s = new AttemptSchedule(3, { min: 100, max: 250 }, c.now, () => 1);
     const waits: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const n = s.next();
+      const n = s.next(order);
       assert.ok(n);
       waits.push(n.wait);
       c.advance(n.wait);
-      s.begin(0);
-      s.failed(0);
+      s.begin(m);
+      s.failed(m);
     }
     assert.deepEqual(waits, [0, 100, 200]);
-    assert.equal(s.next(), undefined);
+    assert.equal(s.next(order), undefined);
   });
 
   test('a finished mirror is skipped; Retry-After stretches the rest; from-zero grants one more', () => {
     const c = clock();
-    const s = new AttemptSchedule(2, 1, { min: 10, max: 10 }, c.now, () => 1);
-    s.begin(0);
-    s.finish(0, '404');
-    assert.equal(s.next()?.mirror, 1);
-    s.begin(1);
-    assert.equal(s.failed(1, 5000), 5000);
-    assert.equal(s.next(), undefined, 'budget spent');
-    s.grantFromZero(1);
-    assert.deepEqual(s.next(), { mirror: 1, wait: 0, attempt: 2 });
+    const [a, b] = mirrors(2) as [Mirror, Mirror];
+    const order = [a, b];
+    const s = new AttemptSchedule(1, { min: 10, max: 10 }, c.now, () => 1);
+    s.begin(a);
+    s.finish(a, '404');
+    assert.equal(s.next(order)?.mirror, b);
+    s.begin(b);
+    assert.equal(s.failed(b, 5000), 5000);
+    assert.equal(s.next(order), undefined, 'budget spent');
+    s.grantFromZero(b);
+    assert.deepEqual(s.next(order), { mirror: b, wait: 0, attempt: 2 });
+  });
+
+  test('mirrors are values: one learned later joins with a full budget, a dropped one is passed over', () => {
+    const c = clock();
+    const set = new MirrorSet(policy, ['http://a/', 'http://b/']);
+    const s = new AttemptSchedule(1, { min: 10, max: 10 }, c.now, () => 1);
+    const [a, b] = set.mirrors as [Mirror, Mirror];
+    s.begin(a);
+    s.failed(a);
+    assert.equal(s.next(set.mirrors)?.mirror, b);
+    set.drop(b);
+    assert.equal(s.next(set.mirrors), undefined, 'a has spent its budget, b is gone');
+    const late = set.add('http://c/');
+    assert.deepEqual(s.next(set.mirrors), { mirror: late, wait: 0, attempt: 1 });
+    assert.equal(set.add('http://c'), late, 'the same base is the same mirror');
+    assert.deepEqual(set.snapshot().map((m) => m.label), ['http://a/', 'http://c/']);
   });
 });
 
@@ -92,10 +116,10 @@ describe('redirect policy', () => {
 
 describe('targets and mirrors', () => {
   test('paths join every mirror base, segments percent-encoded as the server will decode them', () => {
-    const [m] = normalizeMirrors(['http://h/repo']);
+    const m = new MirrorSet({ connectionsPerMirror: 1, cooldownAfter: 1, cooldown: 1 }, ['http://h/repo']).mirrors[0];
     assert.ok(m);
     const t = normalizeTarget('Packages/l/libstdc++-13 x.rpm');
-    assert.equal(targetUrl(m, t).href, 'http://h/repo/Packages/l/libstdc++-13%20x.rpm');
+    assert.equal(m.urlOf(t.segments).href, 'http://h/repo/Packages/l/libstdc++-13%20x.rpm');
     assert.equal(t.fileName, 'libstdc++-13 x.rpm');
   });
   test('a path that could escape the destination or the mirror is refused', () => {
@@ -103,8 +127,8 @@ describe('targets and mirrors', () => {
       assert.throws(() => normalizeTarget(bad), InvalidOptionError, bad);
     }
     assert.throws(() => normalizeTarget({ path: 'x.rpm', file: '../y.rpm' }), InvalidOptionError);
-    assert.throws(() => normalizeMirrors(['ftp://h/']), InvalidOptionError);
-    assert.throws(() => normalizeMirrors(['not a url']), InvalidOptionError);
+    assert.throws(() => parseMirrorBase('ftp://h/'), InvalidOptionError);
+    assert.throws(() => parseMirrorBase('not a url'), InvalidOptionError);
   });
   test('an absolute URL target is its own source; its name comes from its path', () => {
     const t = normalizeTarget('https://kojipkgs.example/packages/a/1/1/src/a-1-1.src.rpm');
@@ -140,13 +164,10 @@ describe('manifest', () => {
 
 describe('stall detection', () => {
   const watch = (stall: number, minRate: number, heldUp?: () => boolean) => {
-    const body = new PassThrough();
-    body.resume();
-    const monitor = new StallMonitor(body, stall, minRate, heldUp);
-    const error = new Promise<Error | undefined>((resolve) => {
-      body.once('error', resolve);
-      body.once('close', () => resolve(undefined));
-    });
+    let settle!: (e: Error | undefined) => void;
+    const error = new Promise<Error | undefined>((resolve) => (settle = resolve));
+    const monitor = new StallMonitor(stall, minRate, settle, heldUp);
+    const body = { destroyed: false, write: (b: Buffer) => monitor.bytes(b.length), destroy: () => settle(undefined) };
     return { body, monitor, error };
   };
 

@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { InvalidOptionError, RpmfetchError } from '../errors.js';
-import { createDownloader, type Downloader } from '../fetch/downloader.js';
+import { createDownloader, type Downloader } from '../client/downloader.js';
 import type { Resolution } from '../repo/resolve.js';
-import type { DownloadEvent } from '../fetch/events.js';
-import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../fetch/options.js';
+import type { DownloadEvent } from '../client/events.js';
+import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../client/options.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 import { announceStop, type CliIo } from './io.js';
 import { Keyring } from '../rpm/keyring.js';

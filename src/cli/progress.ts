@@ -3,8 +3,8 @@
  * (one line per file in flight, then totals with rate and ETA), redrawn ten times a second. Elsewhere:
  * one line per finished file. `--quiet`: failures only.
  */
-import type { DownloadEvent, MetadataEvent } from '../fetch/events.js';
-import type { DownloadResult } from '../fetch/result.js';
+import type { DownloadEvent, MetadataEvent } from '../client/events.js';
+import type { DownloadResult } from '../client/result.js';
 import type { DownloadError } from '../errors.js';
 import { displayName } from '../rpm/nevra.js';
 

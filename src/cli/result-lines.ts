@@ -10,9 +10,9 @@
  */
 import { join } from 'node:path';
 import { DownloadError, RpmfetchError } from '../errors.js';
-import type { BatchItem } from '../fetch/downloader.js';
-import type { DownloadEvent } from '../fetch/events.js';
-import type { DownloadResult } from '../fetch/result.js';
+import type { BatchItem } from '../client/downloader.js';
+import type { DownloadEvent } from '../client/events.js';
+import type { DownloadResult } from '../client/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 
 /** The line of a verified target. */

@@ -1,12 +1,9 @@
 /**
  * Stall detection by progress, not by deadline: a body stalls when no byte has arrived for `stall` ms,
  * or when fewer than `minRate` bytes per second arrived over the last `stall` ms (curl's low-speed
- * limit, as librepo sets it). A slow transfer that keeps above the rate is never killed.
- *
- * It watches the body's 'data' events rather than sitting in the pipeline as a Transform: at a gigabyte
- * in 64 KiB chunks a stream stage per chunk costs more than the check itself.
+ * limit, as librepo sets it). A slow transfer that keeps above the rate is never killed. Bytes held up
+ * on our side (a slow disk or verifier) do not count against the mirror.
  */
-import type { Readable } from 'node:stream';
 
 /** A stall: the body stopped, or crawled below the minimum rate for a whole window. */
 export class StallError extends Error {
@@ -20,42 +17,41 @@ export class StallMonitor {
   private lastByte: number;
   private windowStart: number;
   private readonly timer: NodeJS.Timeout;
-  /** The stall, once detected (the body's own error may wrap it). */
+  /** The stall, once detected. */
   error: StallError | undefined;
-  private readonly onData = (chunk: Buffer): void => {
-    this.total += chunk.length;
-    this.lastByte = Date.now();
-  };
 
   /**
-   * Watches `body`; destroys it with a {@link StallError} after `stall` ms without progress, or below
-   * `minRate` bytes/s over that window (0 disables the rate check). `heldUp()` says when bytes wait
-   * on our side (a slow disk or verifier): the mirror is not stalling then.
+   * Calls `onStall` after `stall` ms without progress, or below `minRate` bytes/s over that window
+   * (0 disables the rate check). `heldUp()` says when bytes wait on our side: the mirror is not
+   * stalling then.
    */
   constructor(
-    private readonly body: Readable,
     private readonly stall: number,
     private readonly minRate: number,
+    private readonly onStall: (err: StallError) => void,
     private readonly heldUp: () => boolean = () => false,
   ) {
     this.windowStart = Date.now();
     this.lastByte = this.windowStart;
     this.samples.push([this.windowStart, 0]);
-    body.on('data', this.onData);
     // Checking a few times per window keeps detection within a quarter window of the truth.
     this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, Math.floor(stall / 4))));
-    body.once('close', () => this.stop());
+  }
+
+  /** `n` bytes arrived. */
+  bytes(n: number): void {
+    this.total += n;
+    this.lastByte = Date.now();
   }
 
   /** Stops watching (the body ended or failed). */
   stop(): void {
     clearInterval(this.timer);
-    this.body.off('data', this.onData);
   }
 
   private check(): void {
     const now = Date.now();
-    if (this.heldUp() || this.body.readableLength > 0) {
+    if (this.heldUp()) {
       this.lastByte = now;
       this.samples.length = 0;
       this.samples.push([now, this.total]);
@@ -80,6 +76,6 @@ export class StallMonitor {
   private fail(why: string): void {
     this.stop();
     this.error = new StallError(`stalled: ${why}`);
-    this.body.destroy(this.error);
+    this.onStall(this.error);
   }
 }

@@ -5,7 +5,8 @@
 import { basename, posix } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { normalizeExpectations, type Expectations } from '../rpm/expectations.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../transport/redact.js';
+import { parseMirrorBase } from './mirror.js';
 import { NAME_MAX } from './temp-file.js';
 
 /** A package to download. */
@@ -17,6 +18,11 @@ export interface Target extends Expectations {
    * whose N-V-R.A is then checked against the package's header.
    */
   file?: string;
+  /**
+   * Mirror bases for this target alone, in order of preference, instead of the Downloader's (`http://`,
+   * `https://`, `file://`). Targets naming the same base share its health and connection slots.
+   */
+  mirrors?: ReadonlyArray<string | URL>;
 }
 
 /** A target after validation. */
@@ -33,6 +39,8 @@ export interface NormalizedTarget {
   /** Destination file name. */
   readonly fileName: string;
   readonly expectations: Expectations;
+  /** The target's own mirror bases, checked, when it has some. */
+  readonly mirrors?: readonly URL[];
 }
 
 /** A name safe to create inside the destination directory. */
@@ -60,7 +68,7 @@ function urlSegments(url: URL, path: string): string[] {
 export function normalizeTarget(input: string | Target): NormalizedTarget {
   const target: Target = typeof input === 'string' ? { path: input } : input;
   if (typeof target.path !== 'string' || target.path.trim() === '') throw new InvalidOptionError('a target needs a non-empty path');
-  const { path: given, file, ...expectations } = target;
+  const { path: given, file, mirrors, ...expectations } = target;
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
   // Every message and output names the target this way: a URL's secrets stay in `url`.
   const path = isUrl ? redactUrl(given) : given;
@@ -84,5 +92,6 @@ export function normalizeTarget(input: string | Target): NormalizedTarget {
   normalizeExpectations(expectations); // a malformed checksum fails now, not after a long download
   const fileName = file ?? basename(posix.normalize(segments[segments.length - 1] ?? ''));
   assertFileName(fileName, file !== undefined ? 'target file' : `the last segment of "${path}"`);
-  return { path, segments, fileName, expectations, ...(url && { url }) };
+  const own = mirrors && mirrors.length > 0 ? mirrors.map((m) => parseMirrorBase(m)) : undefined;
+  return { path, segments, fileName, expectations, ...(url && { url }), ...(own && { mirrors: own }) };
 }

@@ -1,19 +1,23 @@
 /**
  * Fetching one metadata file with the same attempts, backoff, failover, hedging and stall detection as
- * packages (the shared {@link AttemptLoop}). Nothing is written to disk: the body is checked against
- * repomd.xml, decompressed and parsed as it streams, and the parse is used only if the whole file checked
- * out. Every attempt starts from zero: a resumed compressed stream would have to be re-parsed anyway.
+ * packages (the shared runner, fetch/fetch-file.ts), through a Transfer of its own: nothing is written
+ * to disk; the body is checked against repomd.xml, decompressed and parsed as it streams, and the parse
+ * is used only if the whole file checked out. Every attempt starts from zero: a resumed compressed
+ * stream would have to be re-parsed anyway.
  */
 import { pipeline } from 'node:stream/promises';
-import { RpmfetchError, type Attempt, type DownloadError } from '../errors.js';
+import { DownloadError, RpmfetchError, type Attempt } from '../errors.js';
 import { AttemptFailure } from '../fetch/attempt-failure.js';
-import { AttemptLoop, type Request, type TargetContext } from '../fetch/attempt-loop.js';
-import { targetUrl, type Mirror } from '../fetch/mirror.js';
-import type { OpenedSource } from '../fetch/sources.js';
+import type { FailedEvent, FetchEvent } from '../fetch/events.js';
+import { fetchFile, type FetchContext } from '../fetch/fetch-file.js';
+import type { Mirror } from '../fetch/mirror.js';
+import { readableOf } from '../fetch/readable-of.js';
 import { StallMonitor } from '../fetch/stall-monitor.js';
 import type { NormalizedTarget } from '../fetch/target.js';
+import type { ConsumeRun, OpenedSource, Opener, OpenRequest, Transfer } from '../fetch/transfer.js';
 import { BodyCheck, type BodyExpectations } from './body-check.js';
 import { decompressor, type InputMeter } from './decompress.js';
+import type { MetadataEvent } from './metadata-event.js';
 import { DecodedSize } from './primary-limits.js';
 
 /** Compressed size from which decoding moves to a worker thread (starting one costs ~30 ms). */
@@ -46,8 +50,8 @@ export interface MetadataRequest<T> {
   readonly sink: () => MetadataSink<T>;
   /** Packages counted by the sink, for the event (primary files). */
   readonly packages?: (result: T) => number | undefined;
-  /** Mirrors (indexes into the context's mirrors) not to ask, with the reason. */
-  readonly skip?: ReadonlyMap<number, string>;
+  /** Mirrors not to ask, with the reason. */
+  readonly skip?: ReadonlyMap<Mirror, string>;
   /** Keep the file's bytes as received (for a cache). */
   readonly keep?: boolean;
 }
@@ -55,10 +59,10 @@ export interface MetadataRequest<T> {
 /** A fetched metadata file: the parse and where it came from. */
 export interface FetchedMetadata<T> {
   readonly value: T;
+  /** URL after redirects, credentials masked. */
   readonly url: string;
-  readonly mirror: string;
-  /** Index of the mirror in the context's mirrors. */
-  readonly mirrorIndex: number;
+  /** The mirror that served it. */
+  readonly mirror: Mirror;
   readonly size: number;
   /** Every attempt made, the successful one last. */
   readonly attempts: readonly Attempt[];
@@ -97,87 +101,108 @@ export async function checkAndParse<T>(
   return { value: value as T, bytes: check.bytes };
 }
 
-/** Fetches, checks and parses one metadata file; rejects with a DownloadError listing every attempt. */
-export function fetchMetadata<T>(request: MetadataRequest<T>, context: TargetContext, signal?: AbortSignal): Promise<FetchedMetadata<T>> {
-  return new MetadataFetch(request, context).run(signal);
+/** How metadata reaches the mirrors: the Downloader's runner context, opener and events. */
+export interface MetadataContext {
+  readonly fetch: FetchContext;
+  readonly opener: Opener;
+  /** The repository's mirrors, in order of preference (read again before every attempt). */
+  mirrors(): readonly Mirror[];
+  /** Decode large files on a worker thread. */
+  readonly offload: boolean;
+  readonly emit: (event: FetchEvent | FailedEvent | MetadataEvent) => void;
 }
 
-class MetadataFetch<T> extends AttemptLoop<FetchedMetadata<T>> {
-  private readonly started = performance.now();
+/** Fetches, checks and parses one metadata file; rejects with a DownloadError listing every attempt. */
+export async function fetchMetadata<T>(request: MetadataRequest<T>, context: MetadataContext, signal?: AbortSignal): Promise<FetchedMetadata<T>> {
+  const started = performance.now();
+  const target = request.target;
+  const label = target.path;
+  // A file at an absolute URL (an xml:base) is its own single mirror.
+  const own = target.url && context.fetch.set.create(target.url);
+  try {
+    const fetched = await fetchFile(
+      {
+        label,
+        mirrors: () => (own ? [own] : context.mirrors()),
+        url: (mirror) => (own ? mirror.base : mirror.urlOf(target.segments)),
+        transfer: new MetadataTransfer(request, context),
+        ...(request.skip && { skip: request.skip }),
+        describe: (_value, bytes) => `checked and parsed ${label} (${bytes} bytes)`,
+      },
+      context.fetch,
+      signal,
+    );
+    const { value, size, kept } = fetched.value;
+    const packages = request.packages?.(value);
+    context.emit({ type: 'metadata', target: label, mirror: fetched.mirror.label, url: fetched.url, size, duration: performance.now() - started, ...(packages !== undefined && { packages }) });
+    return { value, url: fetched.url, mirror: fetched.mirror, size, attempts: fetched.attempts, ...(kept && { kept }) };
+  } catch (err) {
+    if (err instanceof DownloadError) context.emit({ type: 'failed', target: label, error: err });
+    throw err;
+  }
+}
 
+/** A metadata file's bytes: checked, decompressed and parsed as they stream, never kept on disk. */
+class MetadataTransfer<T> implements Transfer<{ value: T; size: number; kept?: Buffer[] }> {
   constructor(
     private readonly request: MetadataRequest<T>,
-    context: TargetContext,
-  ) {
-    super(request.target.path, context);
-    for (const [mirror, reason] of request.skip ?? []) this.schedule.finish(mirror, reason);
+    private readonly context: MetadataContext,
+  ) {}
+
+  held(): number {
+    return 0;
   }
 
-  protected urlFor(mirror: Mirror): URL {
-    return targetUrl(mirror, this.request.target);
+  heldFrom(): boolean {
+    return false;
   }
 
-  protected succeeded(result: FetchedMetadata<T>): void {
-    const packages = this.request.packages?.(result.value);
-    this.context.emit({
-      type: 'metadata',
-      target: this.label,
-      mirror: result.mirror,
-      url: result.url,
-      size: result.size,
-      duration: performance.now() - this.started,
-      ...(packages !== undefined && { packages }),
-    });
+  expectedTotal(): number | undefined {
+    return undefined;
   }
 
-  protected failedFinally(error: DownloadError): void {
-    this.context.emit({ type: 'failed', target: this.label, error });
+  resumed(): boolean {
+    return false;
   }
 
-  protected async finish(request: Request, source: OpenedSource, signal: AbortSignal): Promise<FetchedMetadata<T>> {
-    const mirror = this.mirrors[request.mirror] as Mirror;
-    const report = this.progressReporter(mirror, source);
+  async dropHeld(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  open(req: OpenRequest, mirror: Mirror): Promise<OpenedSource> {
+    return this.context.opener.open(req, mirror);
+  }
+
+  async consume(source: OpenedSource, _offset: number, run: ConsumeRun): Promise<{ value: T; size: number; kept?: Buffer[] }> {
+    const what = this.request.target.path;
     const kept: Buffer[] | undefined = this.request.keep ? [] : undefined;
+    const body = readableOf(source);
     let check: BodyCheck | undefined;
-    const monitor = new StallMonitor(source.body, this.options.timeouts.stall, this.options.timeouts.minRate, () => (check?.writableLength ?? 0) > 0);
-    let parsed: { value: T; bytes: number };
+    const { stall, minRate } = this.context.fetch.policy.timeouts;
+    const monitor = new StallMonitor(stall, minRate, (err) => body.destroy(err), () => (check?.writableLength ?? 0) > 0);
+    const total = this.request.expect.size ?? source.length;
+    let received = 0;
     try {
       // A big file decodes on another core while this one parses.
-      const worker = this.options.offload !== false && (this.request.expect.size ?? Number.POSITIVE_INFINITY) >= WORKER_MIN_BYTES;
-      parsed = await checkAndParse(this.label, source.body, this.request, {
+      const worker = this.context.offload && (this.request.expect.size ?? Number.POSITIVE_INFINITY) >= WORKER_MIN_BYTES;
+      const parsed = await checkAndParse(what, body, this.request, {
         worker,
-        signal,
+        signal: run.signal,
         check: (c) => (check = c),
         onChunk: (chunk) => {
-          request.bytes += chunk.length;
-          report(request.bytes);
+          received += chunk.length;
+          monitor.bytes(chunk.length);
+          run.progress(chunk.length, received, total);
           kept?.push(Buffer.from(chunk));
         },
       });
+      return { value: parsed.value, size: parsed.bytes, ...(kept && { kept }) };
     } catch (err) {
       if (monitor.error) throw monitor.error;
       throw metadataFailure(err);
     } finally {
       monitor.stop();
     }
-    this.record(request, 'verify', 'OK', `checked and parsed ${this.label} (${parsed.bytes} bytes)`, source.status);
-    this.context.pool.succeeded(request.mirror, request.bytes, performance.now() - request.started);
-    return { value: parsed.value, url: source.url, mirror: mirror.label, mirrorIndex: request.mirror, size: parsed.bytes, attempts: [...this.attempts], ...(kept && { kept }) };
-  }
-
-  private progressReporter(mirror: Mirror, source: OpenedSource): (bytes: number) => void {
-    let last = 0;
-    let lastBytes = 0;
-    let rate = 0;
-    const total = this.request.expect.size ?? source.length;
-    return (bytes) => {
-      const now = performance.now();
-      if (now - last < 200) return;
-      if (last > 0) rate = ((bytes - lastBytes) * 1000) / (now - last);
-      last = now;
-      lastBytes = bytes;
-      this.context.emit({ type: 'progress', target: this.label, mirror: mirror.label, bytes, rate, ...(total !== undefined && { total }) });
-    };
   }
 }
 

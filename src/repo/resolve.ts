@@ -6,12 +6,12 @@
  */
 import createDebug from 'debug';
 import { DownloadError, InvalidOptionError, RepoError, RpmfetchError, type Attempt } from '../errors.js';
-import type { TargetContext } from '../fetch/attempt-loop.js';
+import type { Mirror } from '../fetch/mirror.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { formatNevra } from '../rpm/nevra.js';
 import { resolveArches } from './arch.js';
 import { Readable } from 'node:stream';
-import { checkAndParse, fetchMetadata, wholeFile, type FetchedMetadata, type MetadataRequest } from './metadata-fetch.js';
+import { checkAndParse, fetchMetadata, wholeFile, type FetchedMetadata, type MetadataContext, type MetadataRequest } from './metadata-fetch.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { checkRepomdSignature } from './repomd-signature.js';
 import type { Keyring } from '../rpm/keyring.js';
@@ -108,8 +108,6 @@ export interface Resolution {
   readonly attempts: readonly Attempt[];
 }
 
-/** How the resolver reaches mirrors: the Downloader's contexts (shared pool, agents, events). */
-export type ContextFor = (target: NormalizedTarget) => TargetContext;
 
 const debug = createDebug('rpmfetch:mirror');
 
@@ -117,6 +115,17 @@ const debug = createDebug('rpmfetch:mirror');
 interface ParsedPrimary {
   readonly count: number;
   readonly choices: QueryChoices;
+}
+
+/** The primary file as parsed, and where it came from (a mirror, or the Downloader's memory). */
+interface PrimaryFetched {
+  readonly value: ParsedPrimary;
+  readonly url: string;
+  /** The mirror's label. */
+  readonly mirror: string;
+  readonly size: number;
+  readonly attempts: readonly Attempt[];
+  readonly cached: boolean;
 }
 
 function repoTarget(repoPath: string, path: string): NormalizedTarget {
@@ -147,51 +156,50 @@ function withAttempts(err: DownloadError, attempts: readonly Attempt[]): Downloa
  * repomd.xml or the primary file cannot be had from any mirror; a query that matches nothing, or whose
  * location is unsafe, is an item with `ok: false`.
  */
-export async function resolveQueries(queries: readonly string[], options: ResolveOptions, contextFor: ContextFor, signal?: AbortSignal, cache?: MetadataCache): Promise<Resolution> {
+export async function resolveQueries(queries: readonly string[], options: ResolveOptions, context: MetadataContext, keyring: Keyring | undefined, signal?: AbortSignal, cache?: MetadataCache): Promise<Resolution> {
   checkQueries(queries);
   const arches = resolveArches(typeof options.arch === 'string' ? [options.arch] : options.arch);
   const repoPath = (options.repoPath ?? '').replace(/^\/+|\/+$/g, '');
   const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
-  const repomdContext = contextFor(repomdTarget);
-  const mirrorsAreFiles = repomdContext.mirrors.every((m) => m.kind === 'file');
-  const keys = options.repoGpgcheck ? repomdContext.options.keys : undefined;
+  const mirrorsAreFiles = context.mirrors().every((m) => m.kind === 'file');
+  const keys = options.repoGpgcheck ? keyring : undefined;
   if (options.repoGpgcheck && !keys) throw new InvalidOptionError('repoGpgcheck needs keys to check repomd.xml.asc with');
   const maxSize = maxPrimarySize(options.maxPrimarySize);
   // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
-  const rejected = new Map<number, string>();
+  const rejected = new Map<Mirror, string>();
   const failedPrimaries = new Set<string>();
   const attempts: Attempt[] = [];
   let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
-  let primary: FetchedMetadata<ParsedPrimary> & { cached: boolean };
+  let primary: PrimaryFetched;
   for (;;) {
     try {
-      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, maxSize, repomdContext, rejected, signal);
+      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, maxSize, context, rejected, signal);
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
       attempts.push(...err.attempts);
       if (rejected.size === 0 || err.code !== 'ERR_ALL_MIRRORS_FAILED') throw withAttempts(err, attempts);
-      const why = [...rejected].map(([i, reason]) => `${repomdContext.mirrors[i]?.label}: ${reason}`).join('; ');
+      const why = [...rejected].map(([mirror, reason]) => `${mirror.label}: ${reason}`).join('; ');
       throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, attempts, { cause: err });
     }
     attempts.push(...repomd.attempts);
     if (keys) {
-      const checked = await fetchAndCheckSignature(repomdTarget, repomd, keys, repomdContext, signal);
+      const checked = await fetchAndCheckSignature(repomdTarget, repomd, keys, context, signal);
       attempts.push(...checked.attempts);
       if (checked.problem !== undefined) {
-        debug('%s: %s', repomd.mirror, checked.problem);
-        rejected.set(repomd.mirrorIndex, checked.problem);
+        debug('%s: %s', repomd.mirror.label, checked.problem);
+        rejected.set(repomd.mirror, checked.problem);
         continue;
       }
     }
     const described = `${repomd.value.record.checksum.type}:${repomd.value.record.checksum.hex}`;
     if (failedPrimaries.has(described)) {
       // The same primary file as one no mirror served correctly: not worth another round.
-      rejected.set(repomd.mirrorIndex, 'its repomd.xml describes the same primary file');
+      rejected.set(repomd.mirror, 'its repomd.xml describes the same primary file');
       continue;
     }
     try {
-      primary = await fetchPrimary(repomd.value.record, repomd.value.target, { queries, arches, maxSize }, contextFor(repomd.value.target), cache, signal);
+      primary = await fetchPrimary(repomd.value.record, repomd.value.target, { queries, arches, maxSize }, context, cache, signal);
       break;
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
@@ -200,8 +208,8 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       // fault; anything else (the network, an abort) ends the resolve.
       const contentMismatch = err.attempts.some((a) => a.code === 'ERR_REPO_METADATA');
       if (!contentMismatch || err.code !== 'ERR_ALL_MIRRORS_FAILED') throw withAttempts(err, attempts);
-      debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror);
-      rejected.set(repomd.mirrorIndex, 'its repomd.xml describes a primary file no mirror serves');
+      debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror.label);
+      rejected.set(repomd.mirror, 'its repomd.xml describes a primary file no mirror serves');
       failedPrimaries.add(described);
     }
   }
@@ -234,7 +242,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
     items,
     arches,
     targets,
-    repomd: { mirror: repomd.mirror, url: repomd.url },
+    repomd: { mirror: repomd.mirror.label, url: repomd.url },
     primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count, cached: primary.cached },
     ...(repomd.value.repomd.revision !== undefined && { revision: repomd.value.repomd.revision }),
     attempts: [...attempts, ...primary.attempts],
@@ -245,9 +253,9 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
  * Fetches repomd.xml.asc from the mirror that served repomd.xml and checks it; returns the attempts
  * and, when the signature does not hold, why.
  */
-async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: TargetContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
+async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: MetadataContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
   const ascTarget = normalizeTarget(`${repomdTarget.path}.asc`);
-  const others = new Map(context.mirrors.map((_, i) => [i, 'repomd.xml.asc must come from the mirror that served repomd.xml'] as const).filter(([i]) => i !== repomd.mirrorIndex));
+  const others = new Map(context.mirrors().filter((m) => m !== repomd.mirror).map((m) => [m, 'repomd.xml.asc must come from the mirror that served repomd.xml'] as const));
   let asc: FetchedMetadata<Buffer>;
   try {
     asc = await fetchMetadata(
@@ -263,7 +271,7 @@ async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: Fe
     );
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
-    return { attempts: [...err.attempts], problem: `no repomd.xml.asc from ${repomd.mirror}` };
+    return { attempts: [...err.attempts], problem: `no repomd.xml.asc from ${repomd.mirror.label}` };
   }
   const problem = await checkRepomdSignature(repomd.value.bytes, asc.value, keys);
   if (problem === undefined) return { attempts: asc.attempts.slice() };
@@ -272,7 +280,7 @@ async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: Fe
 }
 
 /** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
-function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, maxSize: number, context: TargetContext, skip: ReadonlyMap<number, string>, signal?: AbortSignal) {
+function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, maxSize: number, context: MetadataContext, skip: ReadonlyMap<Mirror, string>, signal?: AbortSignal) {
   // A repomd.xml without a usable primary file (none, or one larger than allowed) is that mirror's
   // fault: the sink's failure sends the next attempt elsewhere.
   return fetchMetadata(
@@ -297,10 +305,10 @@ async function fetchPrimary(
   record: RepomdRecord,
   target: NormalizedTarget,
   want: { queries: readonly string[]; arches: readonly string[]; maxSize: number },
-  context: TargetContext,
+  context: MetadataContext,
   cache: MetadataCache | undefined,
   signal?: AbortSignal,
-): Promise<FetchedMetadata<ParsedPrimary> & { cached: boolean }> {
+): Promise<PrimaryFetched> {
   const request: MetadataRequest<ParsedPrimary> = {
     target,
     expect: { checksum: record.checksum, maxBytes: want.maxSize, ...(record.size !== undefined && { size: record.size }) },
@@ -322,7 +330,7 @@ async function fetchPrimary(
     try {
       const parsed = await checkAndParse(target.path, Readable.from(hit.chunks), request, { worker: false, ...(signal && { signal }) });
       context.emit({ type: 'metadata', target: target.path, mirror: hit.mirror, url: hit.url, size: parsed.bytes, packages: parsed.value.count, duration: performance.now() - started, cached: true });
-      return { value: parsed.value, url: hit.url, mirror: hit.mirror, mirrorIndex: -1, size: parsed.bytes, attempts: [], cached: true };
+      return { value: parsed.value, url: hit.url, mirror: hit.mirror, size: parsed.bytes, attempts: [], cached: true };
     } catch (err) {
       if (signal?.aborted) throw new DownloadError('ERR_ABORTED', target.path, 'aborted', [], { cause: err });
       debug('%s: the cached copy did not parse (%s); fetching it again', target.path, (err as Error).message);
@@ -330,8 +338,8 @@ async function fetchPrimary(
     }
   }
   const fetched = await fetchMetadata(request, context, signal);
-  if (cache && fetched.kept) cache.set(key, { chunks: fetched.kept, url: fetched.url, mirror: fetched.mirror });
-  return { ...fetched, cached: false };
+  if (cache && fetched.kept) cache.set(key, { chunks: fetched.kept, url: fetched.url, mirror: fetched.mirror.label });
+  return { value: fetched.value, url: fetched.url, mirror: fetched.mirror.label, size: fetched.size, attempts: fetched.attempts, cached: false };
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * Options of downloads and batches, their defaults (DESIGN.md's defaults table) and validation.
+ * The public options of downloads, batches and Downloaders, their defaults (README, "Downloading
+ * packages") and validation: what the layers below run under is resolved here, once.
  */
 import { resolve } from 'node:path';
 import createDebug from 'debug';
 import { InvalidOptionError } from '../errors.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from '../fetch/backoff.js';
+import { parseMirrorBase, type HealthPolicy } from '../fetch/mirror.js';
+import type { FetchPolicy } from '../fetch/policy.js';
+import { resolveTimeouts, type DownloadTimeouts } from '../fetch/timeouts.js';
 import type { Keyring } from '../rpm/keyring.js';
 import type { OffloadMode } from '../rpm/stream-hasher.js';
-import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { resolveProxy, type ProxyConfig, type ProxyOption } from '../transport/proxy.js';
 import type { DownloadEvent } from './events.js';
-import { normalizeMirrors, type Mirror } from './mirror.js';
-import { resolveProxy, type ProxyConfig, type ProxyOption } from './proxy.js';
-import { resolveTimeouts, type DownloadTimeouts, type ResolvedTimeouts } from './timeouts.js';
 
 const debug = createDebug('rpmfetch:retry');
 
@@ -109,14 +111,13 @@ export interface DownloaderOptions extends DownloadOptions, BatchOptions {}
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {
-  readonly mirrors: readonly Mirror[];
+  /** The mirror bases, checked. */
+  readonly mirrors: readonly URL[];
   readonly dest: string;
-  readonly attemptsPerMirror: number;
-  readonly timeouts: ResolvedTimeouts;
-  readonly backoff: BackoffOptions;
-  readonly maxRetryAfter: number;
-  /** Hedge delay in ms, or undefined when hedging is off. */
-  readonly hedgeDelay: number | undefined;
+  /** How each file is fetched: attempts, backoff, timeouts, hedging. */
+  readonly fetch: FetchPolicy;
+  /** How mirror health turns into order and gates. */
+  readonly health: HealthPolicy;
   readonly maxRedirects: number;
   readonly allowInsecureRedirects: boolean;
   readonly reuse: boolean;
@@ -124,11 +125,7 @@ export interface ResolvedOptions {
   readonly userAgent: string;
   readonly offload: OffloadMode;
   readonly concurrency: number;
-  readonly connectionsPerMirror: number;
   readonly failFast: boolean;
-  readonly adaptive: boolean;
-  readonly cooldownAfter: number;
-  readonly cooldown: number;
   readonly keys: Keyring | undefined;
   readonly proxy: ProxyConfig;
   readonly tls: TlsOptions | undefined;
@@ -153,13 +150,21 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
   const hedge = o.hedge ?? true;
   if (typeof hedge === 'number' && !(hedge > 0)) throw new InvalidOptionError(`hedge must be true, false or a positive delay in ms, got ${hedge}`);
   return {
-    mirrors: normalizeMirrors(o.mirrors),
+    mirrors: o.mirrors.map((m) => parseMirrorBase(m)),
     dest: resolve(o.dest ?? '.'),
-    attemptsPerMirror: count(o.retries, 'retries', 2) + 1,
-    timeouts: resolveTimeouts(o.timeouts),
-    backoff,
-    maxRetryAfter: count(o.maxRetryAfter, 'maxRetryAfter', 60_000),
-    hedgeDelay: hedge === false ? undefined : hedge === true ? DEFAULT_HEDGE_DELAY : hedge,
+    fetch: {
+      attemptsPerMirror: count(o.retries, 'retries', 2) + 1,
+      timeouts: resolveTimeouts(o.timeouts),
+      backoff,
+      maxRetryAfter: count(o.maxRetryAfter, 'maxRetryAfter', 60_000),
+      hedgeDelay: hedge === false ? undefined : hedge === true ? DEFAULT_HEDGE_DELAY : hedge,
+      adaptive: o.adaptive ?? false,
+    },
+    health: {
+      connectionsPerMirror: count(o.connectionsPerMirror, 'connectionsPerMirror', 4, 1),
+      cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
+      cooldown: count(o.cooldown, 'cooldown', 30_000),
+    },
     maxRedirects: count(o.maxRedirects, 'maxRedirects', 5),
     allowInsecureRedirects: o.allowInsecureRedirects ?? false,
     reuse: o.reuse ?? true,
@@ -167,11 +172,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     userAgent: o.userAgent ?? USER_AGENT,
     offload: o.offload ?? 'auto',
     concurrency: count(o.concurrency, 'concurrency', 4, 1),
-    connectionsPerMirror: count(o.connectionsPerMirror, 'connectionsPerMirror', 4, 1),
     failFast: o.failFast ?? false,
-    adaptive: o.adaptive ?? false,
-    cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
-    cooldown: count(o.cooldown, 'cooldown', 30_000),
     keys: o.keys,
     proxy: resolveProxy(o.proxy),
     tls: checkTls(o.tls),

@@ -1,20 +1,26 @@
 /**
- * Downloaders: many targets sharing mirror health, connection slots and keep-alive connections, with a
- * limit on targets in flight. `download()` and `downloadAll()` are one-shot Downloaders.
+ * Downloaders: many targets sharing mirrors (their health, connection slots and keep-alive connections),
+ * with a limit on targets in flight. The Downloader owns what its downloads share (the HTTP client, the
+ * mirror set, batch buffers, the metadata cache) and closes it with itself. `download()`,
+ * `downloadAll()` and `resolvePackages()` are one-shot Downloaders.
  */
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
-import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
-import type { DownloadEvent } from './events.js';
-import { mirrorOfUrl } from './mirror.js';
-import { MirrorPool } from './mirror-pool.js';
-import { NetworkAgents } from './agents.js';
-import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
-import type { DownloadResult } from './result.js';
-import { normalizeTarget, type NormalizedTarget, type Target } from './target.js';
-import type { TargetContext } from './attempt-loop.js';
-import { downloadTarget } from './target-download.js';
+import type { FetchContext } from '../fetch/fetch-file.js';
+import type { Mirror, MirrorSnapshot } from '../fetch/mirror.js';
+import { MirrorSet } from '../fetch/mirror-set.js';
+import { BatchBuffers } from '../fetch/package-sink.js';
+import { SourceOpener } from '../fetch/source-opener.js';
+import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { MetadataCache } from '../repo/metadata-cache.js';
+import type { MetadataContext } from '../repo/metadata-fetch.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
+import { HttpClient } from '../transport/index.js';
+import { BatchTotals } from './batch-totals.js';
+import type { DownloadEvent } from './events.js';
+import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
+import { downloadPackage, type PackageContext } from './package-download.js';
+import type { DownloadResult } from './result.js';
+import { Slots } from './slots.js';
 
 /** Per-call options of a Downloader's methods. */
 export interface CallOptions {
@@ -69,78 +75,70 @@ export interface Downloader {
    * mirror serves usable metadata; an unknown name is an item with `ok: false` (`ERR_NOT_IN_REPO`).
    */
   resolve(queries: readonly string[], options?: CallOptions & ResolveOptions): Promise<Resolution>;
-  /** Mirror health as the pool sees it, for diagnostics. */
-  mirrors(): ReturnType<MirrorPool['snapshot']>;
-  /** Closes idle keep-alive connections. In-flight downloads finish first only if awaited. */
+  /** Mirror health, in the current order of preference, for diagnostics. */
+  mirrors(): MirrorSnapshot[];
+  /**
+   * Adds a mirror base to the Downloader's order (at the end, or at `position`): the next attempt of every
+   * download, running ones included, may use it. Adding a base already there changes nothing.
+   * Throws `InvalidOptionError` for a base that is not an http(s) or file URL.
+   */
+  addMirror(base: string | URL, position?: number): void;
+  /** Drops a mirror base: no new attempt goes to it (requests running finish). False when it was not there. */
+  dropMirror(base: string | URL): boolean;
+  /** Closes every connection and worker thread. In-flight downloads finish first only if awaited. */
   close(): void;
-}
-
-/** A FIFO counting semaphore. */
-class Slots {
-  private free: number;
-  private readonly queue: Array<() => void> = [];
-  constructor(count: number) {
-    this.free = count;
-  }
-  async take(signal?: AbortSignal): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.queue.indexOf(grant);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(grant);
-    });
-  }
-  give(): void {
-    const next = this.queue.shift();
-    if (next) next();
-    else this.free++;
-  }
 }
 
 class DownloaderImpl implements Downloader {
   private readonly options: ResolvedOptions;
-  private readonly agents: NetworkAgents;
-  private readonly pool: MirrorPool;
+  private readonly http: HttpClient;
+  private readonly opener: SourceOpener;
+  private readonly set: MirrorSet;
+  private readonly buffers = new BatchBuffers();
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
   private readonly metadataCache: MetadataCache | undefined;
+  /** Mirrors that targets name for themselves, by base: they share health across those targets. */
+  private readonly ownMirrors = new Map<string, Mirror>();
 
   constructor(options: DownloaderOptions) {
     this.signal = options.signal;
     this.options = resolveOptions(options);
-    // The pool limits requests per mirror; the agents only keep connections alive for reuse, so that
-    // no request waits inside an agent while its response timeout runs.
-    this.agents = new NetworkAgents(this.options.proxy);
-    this.pool = new MirrorPool(
-      this.options.mirrors.map((m) => m.label),
-      { connectionsPerMirror: this.options.connectionsPerMirror, cooldownAfter: this.options.cooldownAfter, cooldown: this.options.cooldown, adaptive: this.options.adaptive },
-    );
-    this.slots = new Slots(this.options.concurrency);
+    const o = this.options;
+    this.http = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
+    this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects });
+    this.set = new MirrorSet(o.health, o.mirrors);
+    this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
   }
 
-  private context(target: NormalizedTarget, emit: (e: DownloadEvent) => void): TargetContext {
+  private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {
+    return { policy: this.options.fetch, set: this.set, emit };
+  }
+
+  /** Where a target's bytes may come from: its own URL, its own mirrors, or the Downloader's. */
+  private mirrorsOf(target: NormalizedTarget): () => readonly Mirror[] {
     if (target.url) {
-      // An absolute URL is its own single source, outside the shared pool.
-      const mirror = mirrorOfUrl(target.url);
-      const pool = new MirrorPool([mirror.label], { connectionsPerMirror: 1, cooldownAfter: 1e9, cooldown: 0, adaptive: false });
-      return { options: this.options, mirrors: [mirror], pool, agents: this.agents, emit };
+      // An absolute URL is its own single source.
+      const mirror = this.set.create(target.url);
+      return () => [mirror];
     }
-    if (this.options.mirrors.length === 0) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
-    return { options: this.options, mirrors: this.options.mirrors, pool: this.pool, agents: this.agents, emit };
+    if (target.mirrors) {
+      const own = target.mirrors.map((url) => {
+        let mirror = this.ownMirrors.get(url.href) ?? this.set.mirrors.find((m) => m.base.href === url.href);
+        if (!mirror) this.ownMirrors.set(url.href, (mirror = this.set.create(url)));
+        return mirror;
+      });
+      return () => own;
+    }
+    if (this.set.mirrors.length === 0) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
+    return () => this.set.mirrors;
+  }
+
+  private packageContext(target: NormalizedTarget, emit: (e: DownloadEvent) => void): PackageContext {
+    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, mirrors: this.mirrorsOf(target), emit };
   }
 
   private emitter(call?: (event: DownloadEvent) => void): (event: DownloadEvent) => void {
@@ -165,7 +163,7 @@ class DownloaderImpl implements Downloader {
 
   /** One target under the Downloader's concurrency limit. */
   private async run(target: NormalizedTarget, emit: (e: DownloadEvent) => void, callSignal?: AbortSignal): Promise<DownloadResult> {
-    const context = this.context(target, emit);
+    const context = this.packageContext(target, emit);
     const signal = this.combined(callSignal);
     try {
       await this.slots.take(signal);
@@ -175,7 +173,7 @@ class DownloaderImpl implements Downloader {
       throw error;
     }
     try {
-      return await downloadTarget(target, context, signal);
+      return await downloadPackage(target, context, signal);
     } finally {
       this.slots.give();
     }
@@ -183,8 +181,6 @@ class DownloaderImpl implements Downloader {
 
   async downloadAll(targets: ReadonlyArray<string | Target>, options: CallOptions & { failFast?: boolean } = {}): Promise<BatchResult> {
     const normalized = targets.map((t) => normalizeTarget(t));
-    // Several packages to verify: a warm hash worker takes their digests off the thread that runs HTTP.
-    if (normalized.length > 1 && this.options.offload !== false) prewarmHashWorkers();
     const started = performance.now();
     const totals = new BatchTotals(normalized.length, this.emitter(options.onEvent), started);
     const failFast = options.failFast ?? this.options.failFast;
@@ -218,94 +214,24 @@ class DownloaderImpl implements Downloader {
 
   resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
     const emit = this.emitter(options.onEvent);
-    return resolveQueries(queries, options, (target) => this.context(target, emit), this.combined(options.signal), this.metadataCache);
+    const context: MetadataContext = { fetch: this.fetchContext(emit), opener: this.opener, mirrors: () => this.set.mirrors, offload: this.options.offload !== false, emit };
+    return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache);
   }
 
-  mirrors(): ReturnType<MirrorPool['snapshot']> {
-    return this.pool.snapshot();
+  mirrors(): MirrorSnapshot[] {
+    return this.set.snapshot();
+  }
+
+  addMirror(base: string | URL, position?: number): void {
+    this.set.add(base, position);
+  }
+
+  dropMirror(base: string | URL): boolean {
+    return this.set.drop(base);
   }
 
   close(): void {
-    this.agents.destroy();
-  }
-}
-
-/** Follows a batch's targets and emits running totals. */
-class BatchTotals {
-  private done = 0;
-  private failed = 0;
-  private readonly inFlight = new Map<string, { bytes: number; total?: number }>();
-  private finishedBytes = 0;
-  private knownBytes = 0;
-  private lastEmit = 0;
-  private rate = 0;
-  private lastRateAt: number;
-  private lastRateBytes = 0;
-
-  constructor(
-    private readonly total: number,
-    private readonly out: (event: DownloadEvent) => void,
-    private readonly started: number,
-  ) {
-    this.lastRateAt = started;
-  }
-
-  readonly emit = (event: DownloadEvent): void => {
-    this.out(event);
-    switch (event.type) {
-      case 'started':
-        if (!this.inFlight.has(event.target)) this.inFlight.set(event.target, { bytes: event.offset });
-        break;
-      case 'progress': {
-        const entry = this.inFlight.get(event.target);
-        if (entry) {
-          entry.bytes = event.bytes;
-          if (event.total !== undefined) entry.total = event.total;
-        }
-        break;
-      }
-      case 'done':
-      case 'failed': {
-        const entry = this.inFlight.get(event.target);
-        this.inFlight.delete(event.target);
-        if (event.type === 'done') {
-          this.done++;
-          this.finishedBytes += event.result.size;
-          this.knownBytes += event.result.size;
-        } else {
-          this.failed++;
-          this.finishedBytes += entry?.bytes ?? 0;
-        }
-        this.tick(true);
-        return;
-      }
-      default:
-        return;
-    }
-    this.tick(false);
-  };
-
-  private tick(force: boolean): void {
-    const now = performance.now();
-    if (!force && now - this.lastEmit < 250) return;
-    this.lastEmit = now;
-    let bytes = this.finishedBytes;
-    let known = this.knownBytes;
-    for (const e of this.inFlight.values()) {
-      bytes += e.bytes;
-      known += e.total ?? 0;
-    }
-    if (now - this.lastRateAt >= 500) {
-      const instant = ((bytes - this.lastRateBytes) * 1000) / (now - this.lastRateAt);
-      this.rate = this.rate ? this.rate * 0.6 + instant * 0.4 : instant;
-      this.lastRateAt = now;
-      this.lastRateBytes = bytes;
-    }
-    this.out({ type: 'batch', total: this.total, done: this.done, failed: this.failed, inFlight: this.inFlight.size, bytes, bytesKnown: known, rate: this.rate, elapsed: now - this.started });
-  }
-
-  flush(): void {
-    this.tick(true);
+    this.http.close();
   }
 }
 
@@ -335,8 +261,13 @@ export async function resolvePackages(queries: readonly string[], options: Downl
   // One resolve: nothing to keep the primary file for.
   const downloader = createDownloader({ metadataCache: false, ...options });
   try {
-    const { arch, repoPath, repoGpgcheck } = options;
-    return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }), ...(repoGpgcheck !== undefined && { repoGpgcheck }) });
+    const { arch, repoPath, repoGpgcheck, maxPrimarySize } = options;
+    return await downloader.resolve(queries, {
+      ...(arch !== undefined && { arch }),
+      ...(repoPath !== undefined && { repoPath }),
+      ...(repoGpgcheck !== undefined && { repoGpgcheck }),
+      ...(maxPrimarySize !== undefined && { maxPrimarySize }),
+    });
   } finally {
     downloader.close();
   }

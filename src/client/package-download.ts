@@ -1,0 +1,154 @@
+/**
+ * One package, as a Downloader downloads it: an existing file that verifies is used as is; otherwise the
+ * file is fetched with failover through a PackageTransfer (fetch layer) and renamed into place once
+ * verified. Whatever was at the destination name is replaced only by a verified copy, and left exactly
+ * as it was when none arrives: the error says what it is.
+ */
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import createDebug from 'debug';
+import { DownloadError, type Attempt } from '../errors.js';
+import { fetchFile, type FetchContext } from '../fetch/fetch-file.js';
+import type { Mirror } from '../fetch/mirror.js';
+import type { BatchBuffers } from '../fetch/package-sink.js';
+import { PackageTransfer } from '../fetch/package-transfer.js';
+import type { NormalizedTarget } from '../fetch/target.js';
+import type { Opener } from '../fetch/transfer.js';
+import type { Verdict } from '../rpm/verdict.js';
+import type { VerifyOptions } from '../rpm/verifier.js';
+import { verifyFile } from '../rpm/verify-file.js';
+import type { DownloadEvent } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { DownloadResult } from './result.js';
+
+const debug = createDebug('rpmfetch:mirror');
+
+/** What a package download uses of its Downloader. */
+export interface PackageContext {
+  readonly options: ResolvedOptions;
+  readonly fetch: FetchContext;
+  readonly opener: Opener;
+  readonly buffers: BatchBuffers;
+  /** The mirrors of this target, in order (read again before every attempt). */
+  readonly mirrors: () => readonly Mirror[];
+  readonly emit: (event: DownloadEvent) => void;
+}
+
+function resultOf(file: string, url: string, mirror: string, cached: boolean, attempts: readonly Attempt[], v: Verdict): DownloadResult {
+  const rpm = v.rpm;
+  return {
+    file,
+    url,
+    mirror,
+    size: v.size,
+    cached,
+    attempts,
+    rpm: {
+      name: rpm?.name ?? '',
+      version: rpm?.version ?? '',
+      release: rpm?.release ?? '',
+      arch: rpm?.arch ?? '',
+      buildArch: rpm?.buildArch ?? '',
+      source: rpm?.source ?? false,
+      nevra: rpm?.nevra ?? '',
+      ...(rpm?.epoch !== undefined && { epoch: rpm.epoch }),
+    },
+    digests: v.digests,
+    signatures: v.signatures,
+    verdict: v,
+  };
+}
+
+/**
+ * The name the package must carry: the destination name when it is an RPM name, else the name asked
+ * of the mirrors when that is one. None when a NEVRA is expected (as repository metadata gives): that
+ * is the stricter check and does not depend on how anyone names files.
+ */
+function nameToCheck(target: NormalizedTarget): string | false {
+  if (target.expectations.nevra !== undefined) return false;
+  const requested = target.segments[target.segments.length - 1] ?? '';
+  if (target.fileName.endsWith('.rpm')) return target.fileName;
+  return requested.endsWith('.rpm') ? requested : false;
+}
+
+/** The verifier options for a target: its expectations, the name to check, the keys and the size limit. */
+function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
+  return {
+    ...target.expectations,
+    fileName: nameToCheck(target),
+    offload: options.offload,
+    maxSize: options.maxSize,
+    ...(options.keys && { keys: options.keys }),
+  };
+}
+
+/** Whether two stats are of the same, unchanged file. */
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size;
+}
+
+/** Downloads one target; rejects with {@link DownloadError}. */
+export async function downloadPackage(target: NormalizedTarget, context: PackageContext, signal?: AbortSignal): Promise<DownloadResult> {
+  const { options } = context;
+  const destination = join(options.dest, target.fileName);
+  const verify = verifyOptionsFor(target, options);
+  const before = options.reuse ? await stat(destination).catch(() => undefined) : undefined;
+  let judged: { stats: Stats; verdict: Verdict } | undefined;
+  if (options.reuse && before?.isFile()) {
+    const existing = await verifyFile(destination, verify).catch(() => undefined);
+    if (existing) judged = { stats: before, verdict: existing };
+    if (existing?.ok) {
+      debug('%s: existing %s verified, nothing to download', target.path, destination);
+      const result = resultOf(destination, pathToFileURL(destination).href, 'cache', true, [], existing);
+      context.emit({ type: 'done', target: target.path, result });
+      return result;
+    }
+    debug('%s: existing %s does not verify (%s); it is replaced once a new copy verifies', target.path, destination, existing?.error?.code ?? 'unreadable');
+  }
+  const transfer = new PackageTransfer({
+    dest: options.dest,
+    fileName: target.fileName,
+    destination,
+    verify,
+    size: target.expectations.size,
+    timeouts: options.fetch.timeouts,
+    opener: context.opener,
+    buffers: context.buffers,
+  });
+  try {
+    const fetched = await fetchFile(
+      {
+        label: target.path,
+        mirrors: context.mirrors,
+        url: (mirror) => (target.url ? mirror.base : mirror.urlOf(target.segments)),
+        transfer,
+        describe: (value) => `verified ${value.verdict.rpm?.nevra ?? ''} (${value.verdict.size} bytes)`,
+      },
+      context.fetch,
+      signal,
+    );
+    const result = resultOf(fetched.value.file, fetched.url, fetched.mirror.label, false, fetched.attempts, fetched.value.verdict);
+    context.emit({ type: 'done', target: target.path, result });
+    return result;
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    // Whatever is at the destination name was not written by this download: it stays exactly as it
+    // is (it may be someone's own file, or a copy another process just put there), and the error says
+    // what it is.
+    const error = await withExistingFile(err, destination, verify, judged);
+    context.emit({ type: 'failed', target: target.path, error });
+    throw error;
+  }
+}
+
+/** The error, carrying the verdict of the file at the destination name when there is one. */
+async function withExistingFile(err: DownloadError, destination: string, verify: VerifyOptions, judged: { stats: Stats; verdict: Verdict } | undefined): Promise<DownloadError> {
+  const now = await stat(destination).catch(() => undefined);
+  if (!now?.isFile()) return err;
+  const verdict = judged && sameFile(judged.stats, now) ? judged.verdict : await verifyFile(destination, verify).catch(() => undefined);
+  if (!verdict) return err;
+  debug('%s: %s is left as it was (%s)', err.target, destination, verdict.ok ? 'it verifies' : verdict.error?.code);
+  return err.withExisting({ file: destination, verdict });
+}

@@ -11,7 +11,7 @@
 import type { SecureContext } from 'node:tls';
 import createDebug from 'debug';
 import type { ProxyConfig } from './proxy.js';
-import { redactText, redactUrl } from './redact.js';
+import { redactUrl } from './redact.js';
 import { openConnection, type ConnectContext } from './connect.js';
 import type { Connection } from './connection.js';
 import { abortError, TransportError } from './errors.js';
@@ -27,11 +27,11 @@ import { secureContext, type TlsConfig } from './tls-context.js';
 const debug = createDebug('rpmfetch:http');
 
 export interface HttpClientOptions {
-  /** Forward proxies (resolveProxy in src/fetch/proxy.ts); default: connect directly. */
+  /** Forward proxies (resolveProxy in proxy.ts); default: connect directly. */
   readonly proxy?: ProxyConfig;
   readonly tls?: TlsConfig;
   readonly userAgent: string;
-  /** Size of the buffer each plain-TCP or direct TLS connection reads into. Default 256 KiB. */
+  /** Size of the buffer each plain-TCP connection reads into. Default 1 MiB (limits.ts says why). */
   readonly readBufferSize?: number;
   /** How long an idle kept-alive connection is kept, in ms. Default 4000. */
   readonly keepAliveTimeout?: number;
@@ -67,8 +67,12 @@ function positive(value: number, name: string): void {
   if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new TypeError(`${name} must be a positive number of ms, got ${String(value)}`);
 }
 
-/** Spare read buffers kept for the next connections; more are left to the garbage collector. */
-const MAX_SPARE_BUFFERS = 16;
+/**
+ * Read buffers of closed connections kept for the next ones (a server that closes after every
+ * response would otherwise cost a fresh buffer, and its page faults, per request); more are left to
+ * the garbage collector.
+ */
+const MAX_SPARE_BUFFERS = 4;
 
 export class HttpClient implements ConnectContext {
   readonly userAgent: string;
@@ -105,7 +109,7 @@ export class HttpClient implements ConnectContext {
       if (!next) return res;
       res.discard();
       const refusal = redirectRefusal(url, next, options.allowInsecureRedirects);
-      debug('%s: %d redirect to %s%s', redactUrl(url), res.status, redactText(next.href), refusal ? ` (${refusal})` : '');
+      debug('%s: %d redirect to %s%s', redactUrl(url), res.status, redactUrl(next), refusal ? ` (${refusal})` : '');
       if (refusal) throw new TransportError('ERR_REDIRECT_REFUSED', 'response', refusal, { status: res.status });
       if (redirects >= options.maxRedirects) throw new TransportError('ERR_REDIRECT_LOOP', 'response', `more than ${options.maxRedirects} redirects (the last to ${redactUrl(next)})`, { status: res.status });
       credentials = credentials.after(next);
@@ -189,6 +193,7 @@ export class HttpClient implements ConnectContext {
       throw this.closed ? new TransportError('ERR_ABORTED', 'connect', 'the HTTP client is closed') : new TransportError('ERR_CONNECTION_RESET', 'connect', `${route.where} closed the connection as soon as it was set up`);
     }
     this.connections.add(conn);
+    debug('%s: connected%s', route.where, route.tunnel ? ' (CONNECT tunnel)' : '');
     return conn;
   }
 }

@@ -69,32 +69,28 @@ class Opening {
     return socket;
   }
 
+  /** A TCP or TLS socket to `url`'s host (TLS for https:); `withOnread`: it reads into the connection's buffer. */
+  private socketTo(url: URL, withOnread: boolean): Socket {
+    const tls = url.protocol === 'https:';
+    const options = { ...endpoint(url), ...(withOnread && { onread: this.conn.onread(tls) }) };
+    return this.track(tls ? tlsConnect({ ...options, ...tlsOptions(url, this.ctx) }) : netConnect({ ...options, noDelay: true }));
+  }
+
   async run(): Promise<void> {
     const { route } = this.conn;
-    const origin = route.origin;
-    if (!route.proxy) {
-      const socket = origin.protocol === 'https:' ? this.track(tlsConnect({ ...endpoint(origin), ...tlsOptions(origin, this.ctx), onread: this.conn.onread(true) })) : this.track(netConnect({ ...endpoint(origin), noDelay: true, onread: this.conn.onread(false) }));
-      await this.stage(socket, origin.protocol === 'https:' ? 'secureConnect' : 'connect', route.where);
+    // Directly to the origin, or to the proxy; a tunnel's first socket is wrapped later, without onread.
+    const first = route.proxy ?? route.origin;
+    const socket = this.socketTo(first, !route.tunnel);
+    await this.stage(socket, first.protocol === 'https:' ? 'secureConnect' : 'connect', route.where, route.proxy);
+    if (!route.proxy || !route.tunnel) {
       this.conn.attach(socket, false);
       return;
     }
-    const proxy = route.proxy;
-    const toProxy = (withOnread: boolean): Socket => {
-      const options = { ...endpoint(proxy), ...(withOnread && { onread: this.conn.onread(proxy.protocol === 'https:') }) };
-      return this.track(proxy.protocol === 'https:' ? tlsConnect({ ...options, ...tlsOptions(proxy, this.ctx) }) : netConnect({ ...options, noDelay: true }));
-    };
-    const proxySocket = toProxy(!route.tunnel);
-    await this.stage(proxySocket, proxy.protocol === 'https:' ? 'secureConnect' : 'connect', route.where, proxy);
-    if (!route.tunnel) {
-      this.conn.attach(proxySocket, false);
-      return;
-    }
     this.step = 'CONNECT';
-    await this.tunnel(proxySocket, origin, proxy);
-    this.step = 'TLS handshake';
-    const socket = this.track(tlsConnect({ socket: proxySocket, ...tlsOptions(origin, this.ctx) }));
-    await this.stage(socket, 'secureConnect', route.where);
-    this.conn.attach(socket, true);
+    await this.tunnel(socket, route.origin, route.proxy);
+    const tunnelled = this.track(tlsConnect({ socket, ...tlsOptions(route.origin, this.ctx) }));
+    await this.stage(tunnelled, 'secureConnect', route.where);
+    this.conn.attach(tunnelled, true);
   }
 
   /** Waits for one step; a failure to reach `proxy` is ERR_PROXY, others are the route's. Both name the proxy. */

@@ -38,7 +38,7 @@ export function checkedHeaders(headers: Readonly<Record<string, string>> | undef
   return out;
 }
 
-/** The host[:port] of a URL as the Host header and CONNECT name it (default ports left out / put in). */
+/** `host:port` of a URL, the port always given: CONNECT's target, pool keys, messages. */
 export function authority(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }

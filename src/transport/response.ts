@@ -15,7 +15,7 @@ export class HttpResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** The URL this response is for, after redirects (credentials included: redact before printing). */
   readonly url: URL;
-  /** The body's length when Content-Length frames it; undefined for chunked or close-delimited bodies. */
+  /** The body's length when Content-Length frames it (0 for 204, 304); undefined for chunked or close-delimited bodies. */
   readonly length: number | undefined;
 
   constructor(

@@ -3,7 +3,6 @@
  * limit on targets in flight. `download()` and `downloadAll()` are one-shot Downloaders.
  */
 import { DownloadError, InvalidOptionError, RpmfetchError } from '../errors.js';
-import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
 import type { DownloadEvent } from './events.js';
 import { mirrorOfUrl } from './mirror.js';
 import { MirrorPool } from './mirror-pool.js';
@@ -183,8 +182,6 @@ class DownloaderImpl implements Downloader {
 
   async downloadAll(targets: ReadonlyArray<string | Target>, options: CallOptions & { failFast?: boolean } = {}): Promise<BatchResult> {
     const normalized = targets.map((t) => normalizeTarget(t));
-    // Several packages to verify: a warm hash worker takes their digests off the thread that runs HTTP.
-    if (normalized.length > 1 && this.options.offload !== false) prewarmHashWorkers();
     const started = performance.now();
     const totals = new BatchTotals(normalized.length, this.emitter(options.onEvent), started);
     const failFast = options.failFast ?? this.options.failFast;
@@ -335,8 +332,13 @@ export async function resolvePackages(queries: readonly string[], options: Downl
   // One resolve: nothing to keep the primary file for.
   const downloader = createDownloader({ metadataCache: false, ...options });
   try {
-    const { arch, repoPath, repoGpgcheck } = options;
-    return await downloader.resolve(queries, { ...(arch !== undefined && { arch }), ...(repoPath !== undefined && { repoPath }), ...(repoGpgcheck !== undefined && { repoGpgcheck }) });
+    const { arch, repoPath, repoGpgcheck, maxPrimarySize } = options;
+    return await downloader.resolve(queries, {
+      ...(arch !== undefined && { arch }),
+      ...(repoPath !== undefined && { repoPath }),
+      ...(repoGpgcheck !== undefined && { repoGpgcheck }),
+      ...(maxPrimarySize !== undefined && { maxPrimarySize }),
+    });
   } finally {
     downloader.close();
   }

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { MAIN_THREAD_OVERHEAD } from '../rpm/stream-hasher.js';
+import { MAIN_THREAD_OVERHEAD } from '../rpm/hash-placement.js';
 import { RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
 import { TempFile } from './temp-file.js';
 

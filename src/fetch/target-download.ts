@@ -10,8 +10,6 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { DownloadError, type Attempt, type RpmfetchError } from '../errors.js';
-import { prewarmHashWorkers } from '../rpm/hash-worker-pool.js';
-import { OFFLOAD_MIN_BYTES } from '../rpm/stream-hasher.js';
 import type { Verdict } from '../rpm/verdict.js';
 import { displayName } from '../rpm/nevra.js';
 import { verifyFile } from '../rpm/verify-file.js';
@@ -209,8 +207,6 @@ class TargetDownload extends AttemptLoop<DownloadResult> {
     });
     this.partial.sources++;
     this.partial.mirrors.add(request.mirror);
-    // A big body is coming: boot the hash worker now, while the headers arrive.
-    if (this.options.offload !== false && (source.length ?? 0) >= OFFLOAD_MIN_BYTES) prewarmHashWorkers();
     const verifier = this.partial.verifier;
     const report = this.progressReporter(mirror, source);
     const sink = this.partial.sink(temp, (n) => {

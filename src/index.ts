@@ -14,6 +14,7 @@ export type { SignatureInfo } from './rpm/signatures.js';
 export type { SignatureStatus } from './rpm/signature-check.js';
 export { Keyring } from './rpm/keyring.js';
 export type { OffloadMode } from './rpm/stream-hasher.js';
+export type { DigestLevel } from './rpm/digest-level.js';
 export {
   createDownloader,
   download,

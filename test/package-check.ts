@@ -2,15 +2,18 @@
  * `npm run check:package` (CI runs it after the build): the tarball `npm pack` makes is what users get.
  * It must hold dist/, its types, README, LICENSE and package.json only; pass publint and
  * arethetypeswrong (ESM-only profile: CommonJS users reach it through require(esm)); install into an
- * empty project where `import` and `require` both work and the CLI runs; and compile in a strict
- * TypeScript consumer, ESM and CommonJS. Not a test file: it needs the build and npm's cache.
+ * empty project where `import` and `require` both work, the CLI runs and a big package is hashed on
+ * the installed package's own worker module; and compile in a strict TypeScript consumer, ESM and
+ * CommonJS. Not a test file: it needs the build and npm's cache.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from './helpers/cli.js';
+import { writePackage } from './helpers/rpm-writer.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const run = (cmd: string, args: string[], cwd = ROOT) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -54,6 +57,24 @@ try {
   const verified = run(join(project, 'node_modules/.bin/rpmfetch'), ['verify', '--json', join(ROOT, 'test/fixtures/packages/rpmfetch-hello-1.0-1.noarch.rpm')], project);
   assert.equal((JSON.parse(verified) as { ok: boolean }).ok, true);
   console.log('rpmfetch --help, rpmfetch verify: ok');
+
+  step('a big package hashed on the installed package\'s worker thread');
+  const big = join(project, 'big-1.0-1.noarch.rpm');
+  await writeFile(big, writePackage({ name: 'big', payload: Buffer.alloc(16 * 1024 * 1024, 5) }).bytes);
+  // The default ('auto') offloads a package this big wherever a core is spare; a single core needs `true`.
+  const offload = availableParallelism() > 1 ? "'auto'" : 'true';
+  const hashed = spawnSync(process.execPath, ['--input-type=module', '-e', `const { verifyFile } = await import('rpmfetch'); console.log((await verifyFile(process.argv[1], { offload: ${offload} })).ok)`, big], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, DEBUG: 'rpmfetch:verify', DEBUG_COLORS: 'no' },
+  });
+  assert.equal(hashed.status, 0, `the verifying process exits by itself: ${hashed.stderr}`);
+  assert.equal(hashed.stdout.trim(), 'true');
+  const worker = pathToFileURL(join(project, 'node_modules/rpmfetch/dist/workers/hash-worker.js')).href;
+  const line = hashed.stderr.split('\n').find((l) => l.includes(`hash worker thread`));
+  assert.ok(line?.includes(`(${worker}) computed header+payload:md5`), `MD5 computed by ${worker}: ${line ?? hashed.stderr}`);
+  console.log(line?.replace(/^.*?rpmfetch:verify /, ''));
 
   step('a strict TypeScript consumer (ESM and CommonJS)');
   await writeFile(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Verdict } from '../src/index.js';
+import { HashWorkers } from '../src/workers/hash-workers.js';
 import { CORPUS, corpusMissing } from './helpers/corpus.js';
 import { verifyBytewise, verifyChunked } from './helpers/feed.js';
 import { int32, str, strArray, writeHeader, writePackage } from './helpers/rpm-writer.js';
@@ -78,8 +79,13 @@ describe('chunking does not change the verdict', () => {
       copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 0xff;
       return copy;
     });
-    const verdicts = await Promise.all(broken.map((b) => verifyChunked(b, [1000, 70000, 300000], { offload: true })));
-    verdicts.forEach((v, i) => assert.equal(v.ok, i % 2 === 0, `package ${i}: ${v.error?.message}`));
+    const hashWorkers = new HashWorkers({ threads: 2 });
+    try {
+      const verdicts = await Promise.all(broken.map((b) => verifyChunked(b, [1000, 70000, 300000], { offload: true }, { hashWorkers })));
+      verdicts.forEach((v, i) => assert.equal(v.ok, i % 2 === 0, `package ${i}: ${v.error?.message}`));
+    } finally {
+      await hashWorkers.close();
+    }
   });
 });
 

@@ -340,6 +340,32 @@ describe('digests', () => {
   });
 });
 
+describe('digest level', () => {
+  test("rpm6 leaves MD5 and header SHA-1 unchecked where SHA-256 covers header and payload", async () => {
+    const pkg = writePackage();
+    const broken = Buffer.from(pkg.bytes);
+    // The stored MD5 (the last 16 bytes of the signature header's data) no longer matches.
+    const md5At = 96 + pkg.signature.length - 16 - 16;
+    broken[md5At] = (broken[md5At] as number) ^ 0xff;
+    assertFails(await verifyChunked(broken), 'ERR_RPM_DIGEST_MISMATCH', /MD5 digest/);
+    const v = await verifyChunked(broken, [], { digestLevel: 'rpm6' });
+    assert.equal(v.ok, true, v.error?.message);
+    assert.equal(check(v, 'md5')?.status, 'SKIPPED');
+    assert.equal(check(v, 'header-sha1')?.status, 'SKIPPED');
+    assert.equal(v.digests['header+payload:md5'], undefined, 'not computed');
+  });
+
+  test('rpm6 still checks MD5 where it is the only payload digest', async () => {
+    const pkg = writePackage({ digests: { payloadSha256: false } });
+    const v = await verifyChunked(flip(pkg.bytes, pkg.bytes.length - 1), [], { digestLevel: 'rpm6' });
+    assertFails(v, 'ERR_RPM_DIGEST_MISMATCH', /MD5/);
+  });
+
+  test('an unknown level is refused before any byte', () => {
+    assert.throws(() => createVerifier({ digestLevel: 'none' as 'all' }), (err: unknown) => err instanceof InvalidOptionError);
+  });
+});
+
 describe('size', () => {
   test('appended bytes are ERR_TRAILING_DATA, signalled as soon as they arrive', async () => {
     const pkg = writePackage();

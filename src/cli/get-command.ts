@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { InvalidOptionError, RpmfetchError } from '../errors.js';
-import { createDownloader, type Downloader } from '../client/downloader.js';
+import type { Downloader } from '../client/downloader.js';
 import type { Resolution } from '../repo/resolve.js';
 import type { DownloadEvent } from '../client/events.js';
 import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../client/options.js';
@@ -199,6 +199,8 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
     lines.onEvent(event);
     reporter.onEvent(event);
   };
+  // Loaded here, not with the CLI: `rpmfetch verify` does without the HTTP and repository stack.
+  const { createDownloader } = await import('../client/downloader.js');
   // One resolve per process: no primary file worth keeping in memory.
   const downloader = createDownloader({ ...options, onEvent, metadataCache: false });
   try {

@@ -15,6 +15,7 @@ import { MetadataCache } from '../repo/metadata-cache.js';
 import type { MetadataContext } from '../repo/metadata-fetch.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 import { HttpClient } from '../transport/index.js';
+import { HashWorkers } from '../workers/hash-workers.js';
 import { BatchTotals } from './batch-totals.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
@@ -95,6 +96,8 @@ class DownloaderImpl implements Downloader {
   private readonly opener: SourceOpener;
   private readonly set: MirrorSet;
   private readonly buffers = new BatchBuffers();
+  /** Hashing threads shared by every verification of this Downloader (started when a package pays for one). */
+  private readonly hashWorkers = new HashWorkers();
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
@@ -138,7 +141,7 @@ class DownloaderImpl implements Downloader {
   }
 
   private packageContext(target: NormalizedTarget, emit: (e: DownloadEvent) => void): PackageContext {
-    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, mirrors: this.mirrorsOf(target), emit };
+    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, hashWorkers: this.hashWorkers, mirrors: this.mirrorsOf(target), emit };
   }
 
   private emitter(call?: (event: DownloadEvent) => void): (event: DownloadEvent) => void {
@@ -181,6 +184,8 @@ class DownloaderImpl implements Downloader {
 
   async downloadAll(targets: ReadonlyArray<string | Target>, options: CallOptions & { failFast?: boolean } = {}): Promise<BatchResult> {
     const normalized = targets.map((t) => normalizeTarget(t));
+    // Several packages to verify: a warm hash worker takes their digests off the thread that receives them.
+    if (normalized.length > 1 && this.options.offload !== false) this.hashWorkers.prewarm();
     const started = performance.now();
     const totals = new BatchTotals(normalized.length, this.emitter(options.onEvent), started);
     const failFast = options.failFast ?? this.options.failFast;
@@ -232,6 +237,7 @@ class DownloaderImpl implements Downloader {
 
   close(): void {
     this.http.close();
+    void this.hashWorkers.close();
   }
 }
 

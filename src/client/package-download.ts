@@ -18,7 +18,8 @@ import type { NormalizedTarget } from '../fetch/target.js';
 import type { Opener } from '../fetch/transfer.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
-import { verifyFile } from '../rpm/verify-file.js';
+import { verifyFileWith } from '../rpm/verify-file.js';
+import type { HashWorkers } from '../workers/hash-workers.js';
 import type { DownloadEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
@@ -31,6 +32,7 @@ export interface PackageContext {
   readonly fetch: FetchContext;
   readonly opener: Opener;
   readonly buffers: BatchBuffers;
+  readonly hashWorkers: HashWorkers;
   /** The mirrors of this target, in order (read again before every attempt). */
   readonly mirrors: () => readonly Mirror[];
   readonly emit: (event: DownloadEvent) => void;
@@ -97,7 +99,7 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
   const before = options.reuse ? await stat(destination).catch(() => undefined) : undefined;
   let judged: { stats: Stats; verdict: Verdict } | undefined;
   if (options.reuse && before?.isFile()) {
-    const existing = await verifyFile(destination, verify).catch(() => undefined);
+    const existing = await verifyFileWith(destination, verify, { hashWorkers: context.hashWorkers }).catch(() => undefined);
     if (existing) judged = { stats: before, verdict: existing };
     if (existing?.ok) {
       debug('%s: existing %s verified, nothing to download', target.path, destination);
@@ -116,6 +118,7 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
     timeouts: options.fetch.timeouts,
     opener: context.opener,
     buffers: context.buffers,
+    hashWorkers: context.hashWorkers,
   });
   try {
     const fetched = await fetchFile(
@@ -137,17 +140,17 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
     // Whatever is at the destination name was not written by this download: it stays exactly as it
     // is (it may be someone's own file, or a copy another process just put there), and the error says
     // what it is.
-    const error = await withExistingFile(err, destination, verify, judged);
+    const error = await withExistingFile(err, destination, verify, judged, context.hashWorkers);
     context.emit({ type: 'failed', target: target.path, error });
     throw error;
   }
 }
 
 /** The error, carrying the verdict of the file at the destination name when there is one. */
-async function withExistingFile(err: DownloadError, destination: string, verify: VerifyOptions, judged: { stats: Stats; verdict: Verdict } | undefined): Promise<DownloadError> {
+async function withExistingFile(err: DownloadError, destination: string, verify: VerifyOptions, judged: { stats: Stats; verdict: Verdict } | undefined, hashWorkers: HashWorkers): Promise<DownloadError> {
   const now = await stat(destination).catch(() => undefined);
   if (!now?.isFile()) return err;
-  const verdict = judged && sameFile(judged.stats, now) ? judged.verdict : await verifyFile(destination, verify).catch(() => undefined);
+  const verdict = judged && sameFile(judged.stats, now) ? judged.verdict : await verifyFileWith(destination, verify, { hashWorkers }).catch(() => undefined);
   if (!verdict) return err;
   debug('%s: %s is left as it was (%s)', err.target, destination, verdict.ok ? 'it verifies' : verdict.error?.code);
   return err.withExisting({ file: destination, verdict });

@@ -14,6 +14,7 @@ import type { RpmfetchError } from '../errors.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
 import type { ResolvedTimeouts } from './timeouts.js';
+import type { HashWorkers } from '../workers/hash-workers.js';
 import createDebug from 'debug';
 
 const debugRetry = createDebug('rpmfetch:retry');
@@ -38,13 +39,15 @@ export interface PackageTransferOptions {
   readonly timeouts: ResolvedTimeouts;
   readonly opener: Opener;
   readonly buffers: BatchBuffers;
+  /** The hash workers the verifier may use (a Downloader's). */
+  readonly hashWorkers?: HashWorkers;
 }
 
 export class PackageTransfer implements Transfer<PackageFetched> {
   private readonly partial: PartialFile;
 
   constructor(private readonly options: PackageTransferOptions) {
-    this.partial = new PartialFile(options.dest, options.fileName, options.verify, options.buffers);
+    this.partial = new PartialFile(options.dest, options.fileName, options.verify, options.buffers, options.hashWorkers);
   }
 
   /**

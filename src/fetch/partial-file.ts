@@ -3,8 +3,9 @@
  * same bytes. Resuming appends to both; a restart drops both; success renames the file into place.
  */
 import { mkdir } from 'node:fs/promises';
-import { MAIN_THREAD_OVERHEAD } from '../rpm/stream-hasher.js';
+import { MAIN_THREAD_OVERHEAD } from '../rpm/hash-placement.js';
 import { RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
+import type { HashWorkers } from '../workers/hash-workers.js';
 import type { Mirror } from './mirror.js';
 import { PackageSink, type BatchBuffers } from './package-sink.js';
 import { TempFile } from './temp-file.js';
@@ -24,12 +25,13 @@ export class PartialFile {
     private readonly name: string,
     private readonly verifyOptions: VerifyOptions,
     private readonly buffers: BatchBuffers,
+    private readonly hashWorkers: HashWorkers | undefined,
   ) {}
 
   /** The verifier of the bytes held (created on first use). */
   get verifier(): RpmVerifier {
     // The main thread also runs the HTTP client: the planner should give the workers more.
-    this.verifierValue ??= new RpmVerifier(this.verifyOptions, { mainThreadOverhead: MAIN_THREAD_OVERHEAD.network });
+    this.verifierValue ??= new RpmVerifier(this.verifyOptions, { mainThreadOverhead: MAIN_THREAD_OVERHEAD.network, ...(this.hashWorkers && { hashWorkers: this.hashWorkers }) });
     return this.verifierValue;
   }
 

@@ -14,10 +14,9 @@
  * or retired) only those made after it.
  */
 import * as openpgp from 'openpgp';
+import type { KeyMoment } from './key-moment.js';
 import { OPENPGP_CONFIG } from './openpgp-keys.js';
 
-/** When a key's state is taken: at the signature's creation time (packages) or now (repository metadata). */
-export type KeyMoment = 'signature' | 'now';
 
 /** How far a signature's creation time may lie ahead of our clock: build hosts' clocks drift (rpm-sequoia allows five minutes too). */
 export const CLOCK_SKEW_MS = 5 * 60_000;

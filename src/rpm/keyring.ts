@@ -3,22 +3,24 @@
  * files such as /etc/pki/rpm-gpg/RPM-GPG-KEY-* or from binary key data.
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type { Key, PublicKey } from 'openpgp';
 import { InvalidOptionError } from '../errors.js';
-import { keyStore, OPENPGP_CONFIG } from './openpgp-keys.js';
+import { keyStore } from './key-store.js';
 
 /** A set of trusted public keys. */
 export class Keyring {
-  private constructor(keys: readonly openpgp.PublicKey[]) {
+  private constructor(keys: readonly PublicKey[]) {
     keyStore.set(this, keys);
   }
 
   /** Reads keys from armored text or binary key data; every source may hold several keys. */
   static async read(sources: ReadonlyArray<string | Uint8Array>, names: readonly string[] = []): Promise<Keyring> {
-    const keys: openpgp.PublicKey[] = [];
+    // OpenPGP.js costs some 16 MiB and tens of milliseconds to load: only when keys are read.
+    const [openpgp, { OPENPGP_CONFIG }] = await Promise.all([import('openpgp'), import('./openpgp-keys.js')]);
+    const keys: PublicKey[] = [];
     for (const [i, source] of sources.entries()) {
       const name = names[i] ?? `key source ${i + 1}`;
-      let read: openpgp.Key[];
+      let read: Key[];
       try {
         const text = typeof source === 'string' ? source : Buffer.from(source).toString('latin1');
         read = text.includes('-----BEGIN PGP')
@@ -27,7 +29,7 @@ export class Keyring {
       } catch (err) {
         throw new InvalidOptionError(`${name}: not an OpenPGP public key (${(err as Error).message})`);
       }
-      for (const key of read) keys.push(key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey));
+      for (const key of read) keys.push(key.isPrivate() ? key.toPublic() : (key as PublicKey));
     }
     return new Keyring(keys);
   }

@@ -3,6 +3,7 @@
  * type, algorithms, issuer and creation time. Judging a signature needs a key and real cryptography;
  * this only reads what the packet says about itself, so the verdict can report it.
  */
+import { getHashes } from 'node:crypto';
 
 /** What a signature packet says about itself. */
 export interface SignaturePacketInfo {
@@ -39,6 +40,17 @@ export function publicKeyAlgorithmName(id: number): string {
     32: 'SLH-DSA-SHAKE-128s', 33: 'SLH-DSA-SHAKE-128f', 34: 'SLH-DSA-SHAKE-256s',
   };
   return names[id] ?? `algorithm ${id}`;
+}
+
+const NODE_HASHES: Record<number, string> = {
+  1: 'md5', 2: 'sha1', 3: 'ripemd160', 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224', 12: 'sha3-256', 14: 'sha3-512',
+};
+const AVAILABLE = new Set(getHashes());
+
+/** Node's name for an OpenPGP hash algorithm, or undefined when Node cannot compute it. */
+export function nodeHashName(openpgpId: number): string | undefined {
+  const name = NODE_HASHES[openpgpId];
+  return name && AVAILABLE.has(name) ? name : undefined;
 }
 
 /** OpenPGP hash algorithm names (same numbers as rpm's `pgpHashAlgo`). */

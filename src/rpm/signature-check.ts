@@ -5,26 +5,20 @@
  * public-key math for v4 and v6 packets, given the digest; v3 packets (which OpenPGP.js cannot read) are
  * verified here for RSA.
  */
-import { constants, createPublicKey, getHashes, publicDecrypt } from 'node:crypto';
+import { constants, createPublicKey, publicDecrypt } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import type { ErrorCode } from '../errors.js';
 import type { Keyring } from './keyring.js';
-import { CLOCK_SKEW_MS, keyState, type KeyMoment } from './key-validity.js';
-import { keysWithId, OPENPGP_CONFIG } from './openpgp-keys.js';
+import type { KeyMoment } from './key-moment.js';
+import { CLOCK_SKEW_MS, keyState } from './key-validity.js';
+import { keysWithId } from './key-store.js';
+import { OPENPGP_CONFIG } from './openpgp-keys.js';
 import type { SignaturePacketInfo } from './openpgp-packet.js';
-import { hashAlgorithmName } from './openpgp-packet.js';
+import { hashAlgorithmName, nodeHashName } from './openpgp-packet.js';
+import type { KeyProblem, SignatureStatus } from './signature-status.js';
 
-/**
- * `SKIPPED`: not judged (no keys given); `OK`: made by a given key over exactly these bytes, while that
- * key was valid for it; `BAD`: does not verify, is malformed, claims a time its key cannot have signed
- * at, or its key cannot sign; `NOTTRUSTED`: made by a given key over these bytes, but the key was
- * expired or revoked (rpm's word for the same); `NOKEY`: made by a key that was not given;
- * `UNSUPPORTED`: by a given key, with an algorithm we cannot check.
- */
-export type SignatureStatus = 'SKIPPED' | 'OK' | 'BAD' | 'NOTTRUSTED' | 'NOKEY' | 'UNSUPPORTED';
-
-/** Why a NOTTRUSTED signature's key was not valid for it. */
-export type KeyProblem = 'expired' | 'revoked';
+// Offered here too: repository metadata checks and the index take them from this module.
+export { nodeHashName } from './openpgp-packet.js';
+export { gravestProblem, type KeyProblem, type SignatureRefusal, type SignatureStatus } from './signature-status.js';
 
 /** A judgement. */
 export interface SignatureJudgement {
@@ -46,17 +40,6 @@ export interface JudgeOptions {
   readonly text?: boolean;
 }
 
-const NODE_HASHES: Record<number, string> = {
-  1: 'md5', 2: 'sha1', 3: 'ripemd160', 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224', 12: 'sha3-256', 14: 'sha3-512',
-};
-const AVAILABLE = new Set(getHashes());
-
-/** Node's name for an OpenPGP hash algorithm, or undefined when Node cannot compute it. */
-export function nodeHashName(openpgpId: number): string | undefined {
-  const name = NODE_HASHES[openpgpId];
-  return name && AVAILABLE.has(name) ? name : undefined;
-}
-
 /** Public-key algorithms OpenPGP.js 6 does not implement (post-quantum composites, SLH-DSA). */
 const UNSUPPORTED_ALGORITHMS = new Set([30, 31, 32, 33, 34]);
 
@@ -75,7 +58,7 @@ const bad = (message: string): SignatureJudgement => ({ status: 'BAD', message }
 /** A v3 RSA signature: s^e mod n must be the PKCS#1 v1.5 encoding of our digest. */
 function verifyV3Rsa(sig: SignaturePacketInfo, digest: Buffer, key: openpgp.PublicKey | openpgp.Subkey): boolean {
   const params = (key.keyPacket as unknown as { publicParams: { n?: Uint8Array; e?: Uint8Array } }).publicParams;
-  const hash = NODE_HASHES[sig.hashAlgorithm];
+  const hash = nodeHashName(sig.hashAlgorithm);
   const prefix = hash ? DIGEST_INFO[hash] : undefined;
   const s = sig.mpis[0];
   if (!params.n || !params.e || !prefix || !s) return false;
@@ -147,29 +130,4 @@ export async function judgeSignature(packet: Uint8Array, parsed: SignaturePacket
     return { status: 'NOTTRUSTED', message: state.message, keyFingerprint: component.getFingerprint(), keyProblem: state.state };
   }
   return bad(problem);
-}
-
-/** A refusal among judged signatures: the error code and the judgement it comes from. */
-export interface SignatureRefusal<T> {
-  readonly code: ErrorCode;
-  readonly signature: T;
-}
-
-/**
- * The gravest problem among signatures, when none is OK (or to find a BAD one next to OK ones): a
- * forgery first, then a revoked key, an expired key, an algorithm we cannot check, an unknown key.
- */
-export function gravestProblem<T extends { readonly status: SignatureStatus; readonly keyProblem?: KeyProblem }>(signatures: readonly T[]): SignatureRefusal<T> | undefined {
-  const ranked: Array<[ErrorCode, (s: T) => boolean]> = [
-    ['ERR_SIGNATURE_BAD', (s) => s.status === 'BAD'],
-    ['ERR_KEY_REVOKED', (s) => s.status === 'NOTTRUSTED' && s.keyProblem === 'revoked'],
-    ['ERR_KEY_EXPIRED', (s) => s.status === 'NOTTRUSTED'],
-    ['ERR_SIGNATURE_UNSUPPORTED', (s) => s.status === 'UNSUPPORTED'],
-    ['ERR_SIGNATURE_NOKEY', (s) => s.status === 'NOKEY'],
-  ];
-  for (const [code, matches] of ranked) {
-    const signature = signatures.find(matches);
-    if (signature) return { code, signature };
-  }
-  return undefined;
 }

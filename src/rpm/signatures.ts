@@ -5,7 +5,7 @@
  */
 import type { Header } from './header.js';
 import { hashAlgorithmName, parseSignaturePacket, publicKeyAlgorithmName, type SignaturePacketInfo } from './openpgp-packet.js';
-import type { SignatureStatus } from './signature-check.js';
+import type { SignatureStatus } from './signature-status.js';
 import { TagType } from './tag-type.js';
 import { SigTag } from './tags.js';
 

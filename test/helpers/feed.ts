@@ -1,10 +1,14 @@
 /** Feeding bytes to a verifier in a chosen chunking, with a guard against hangs. */
 import { once } from 'node:events';
-import { createVerifier, type Verdict, type VerifyOptions } from '../../src/index.js';
+import { RpmVerifier, type Verdict, type VerifyOptions } from '../../src/index.js';
+import type { VerifierTuning } from '../../src/rpm/verifier.js';
 
-/** Writes `bytes` cut at `cuts` (sorted or not; out-of-range values ignored), ends, returns the verdict. */
-export async function verifyChunked(bytes: Uint8Array, cuts: number[] = [], options: VerifyOptions = {}): Promise<Verdict> {
-  const verifier = createVerifier(options);
+/**
+ * Writes `bytes` cut at `cuts` (sorted or not; out-of-range values ignored), ends, returns the verdict.
+ * `tuning` lends the verifier hash workers.
+ */
+export async function verifyChunked(bytes: Uint8Array, cuts: number[] = [], options: VerifyOptions = {}, tuning: VerifierTuning = {}): Promise<Verdict> {
+  const verifier = new RpmVerifier(options, tuning);
   const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
   let from = 0;
   for (const to of [...points, bytes.length]) {

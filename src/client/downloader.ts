@@ -16,6 +16,8 @@ import type { MetadataContext } from '../repo/metadata-fetch.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 import { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
+import { Lanes } from '../fetch/lanes/lanes.js';
+import { laneCount, laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
@@ -98,6 +100,8 @@ class DownloaderImpl implements Downloader {
   private readonly buffers = new BatchBuffers();
   /** Hashing threads shared by every verification of this Downloader (started when a package pays for one). */
   private readonly hashWorkers = new HashWorkers();
+  /** Threads that hold package transfers, so that a batch's per-package work runs on every core. */
+  private readonly lanes: Lanes | undefined;
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
@@ -112,6 +116,8 @@ class DownloaderImpl implements Downloader {
     this.http = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
     this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects });
     this.set = new MirrorSet(o.health, o.mirrors);
+    const lanes = laneCount(o.offload);
+    this.lanes = lanes > 0 ? new Lanes(lanes, laneInit(o)) : undefined;
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
@@ -141,7 +147,7 @@ class DownloaderImpl implements Downloader {
   }
 
   private packageContext(target: NormalizedTarget, emit: (e: DownloadEvent) => void): PackageContext {
-    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, hashWorkers: this.hashWorkers, mirrors: this.mirrorsOf(target), emit };
+    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, hashWorkers: this.hashWorkers, lanes: this.lanes, mirrors: this.mirrorsOf(target), emit };
   }
 
   private emitter(call?: (event: DownloadEvent) => void): (event: DownloadEvent) => void {
@@ -184,8 +190,9 @@ class DownloaderImpl implements Downloader {
 
   async downloadAll(targets: ReadonlyArray<string | Target>, options: CallOptions & { failFast?: boolean } = {}): Promise<BatchResult> {
     const normalized = targets.map((t) => normalizeTarget(t));
-    // Several packages to verify: a warm hash worker takes their digests off the thread that receives them.
-    if (normalized.length > 1 && this.options.offload !== false) this.hashWorkers.prewarm();
+    // Every lane booted before the first request: a batch's first requests then start together, and a
+    // slow boot of one lane cannot make its mirror look slower than another.
+    await this.lanes?.prewarm(normalized.length);
     const started = performance.now();
     const totals = new BatchTotals(normalized.length, this.emitter(options.onEvent), started);
     const failFast = options.failFast ?? this.options.failFast;
@@ -238,6 +245,7 @@ class DownloaderImpl implements Downloader {
   close(): void {
     this.http.close();
     void this.hashWorkers.close();
+    void this.lanes?.close();
   }
 }
 

@@ -13,9 +13,10 @@ import { DownloadError, type Attempt } from '../errors.js';
 import { fetchFile, type FetchContext } from '../fetch/fetch-file.js';
 import type { Mirror } from '../fetch/mirror.js';
 import type { BatchBuffers } from '../fetch/package-sink.js';
-import { PackageTransfer } from '../fetch/package-transfer.js';
+import { PackageTransfer, type PackageFetched } from '../fetch/package-transfer.js';
+import type { Lanes } from '../fetch/lanes/lanes.js';
 import type { NormalizedTarget } from '../fetch/target.js';
-import type { Opener } from '../fetch/transfer.js';
+import type { Opener, Transfer } from '../fetch/transfer.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
 import { verifyFileWith } from '../rpm/verify-file.js';
@@ -33,6 +34,8 @@ export interface PackageContext {
   readonly opener: Opener;
   readonly buffers: BatchBuffers;
   readonly hashWorkers: HashWorkers;
+  /** Download lanes to hold the transfer, when the Downloader runs them (else it is held here). */
+  readonly lanes: Lanes | undefined;
   /** The mirrors of this target, in order (read again before every attempt). */
   readonly mirrors: () => readonly Mirror[];
   readonly emit: (event: DownloadEvent) => void;
@@ -109,17 +112,11 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
     }
     debug('%s: existing %s does not verify (%s); it is replaced once a new copy verifies', target.path, destination, existing?.error?.code ?? 'unreadable');
   }
-  const transfer = new PackageTransfer({
-    dest: options.dest,
-    fileName: target.fileName,
-    destination,
-    verify,
-    size: target.expectations.size,
-    timeouts: options.fetch.timeouts,
-    opener: context.opener,
-    buffers: context.buffers,
-    hashWorkers: context.hashWorkers,
-  });
+  const spec = { dest: options.dest, fileName: target.fileName, destination, size: target.expectations.size, timeouts: options.fetch.timeouts };
+  const { keys, ...verifyData } = verify;
+  const transfer: Transfer<PackageFetched> = context.lanes
+    ? context.lanes.transfer({ ...spec, verify: verifyData }, keys)
+    : new PackageTransfer({ ...spec, verify, opener: context.opener, buffers: context.buffers, hashWorkers: context.hashWorkers });
   try {
     const fetched = await fetchFile(
       {

@@ -150,6 +150,7 @@ class FileFetch<T> {
     }
     const requests: Request[] = [];
     try {
+      await this.transfer.ready?.();
       const first = this.start(primary.mirror, primary.attempt, signal, false);
       requests.push(first);
       const { request, source } = await this.openHedged(first, signal, requests);

@@ -5,11 +5,10 @@
  * its end) stops the transfer at once.
  */
 import { AttemptFailure } from './attempt-failure.js';
-import type { Mirror } from './mirror.js';
 import { PartialFile } from './partial-file.js';
 import type { BatchBuffers } from './package-sink.js';
 import { StallMonitor } from './stall-monitor.js';
-import type { ConsumeRun, OpenedSource, Opener, OpenRequest, Transfer } from './transfer.js';
+import type { ConsumeRun, MirrorRef, OpenedSource, Opener, OpenRequest, Transfer } from './transfer.js';
 import type { RpmfetchError } from '../errors.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
@@ -59,8 +58,13 @@ export class PackageTransfer implements Transfer<PackageFetched> {
     return this.partial.verifier.headersComplete ? this.partial.bytes : 0;
   }
 
-  heldFrom(mirror: Mirror): boolean {
-    return this.partial.mirrors.has(mirror);
+  heldFrom(mirror: MirrorRef): boolean {
+    return this.partial.mirrors.has(mirror.id);
+  }
+
+  /** Ids of the mirrors the bytes held came from. */
+  heldMirrorIds(): number[] {
+    return [...this.partial.mirrors];
   }
 
   expectedTotal(): number | undefined {
@@ -75,7 +79,7 @@ export class PackageTransfer implements Transfer<PackageFetched> {
     return this.partial.reset();
   }
 
-  open(req: OpenRequest, mirror: Mirror): Promise<OpenedSource> {
+  open(req: OpenRequest, mirror: MirrorRef): Promise<OpenedSource> {
     return this.options.opener.open(req, mirror);
   }
 

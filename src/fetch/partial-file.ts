@@ -6,9 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import { MAIN_THREAD_OVERHEAD } from '../rpm/hash-placement.js';
 import { RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
-import type { Mirror } from './mirror.js';
 import { PackageSink, type BatchBuffers } from './package-sink.js';
 import { TempFile } from './temp-file.js';
+import type { MirrorRef } from './transfer.js';
 
 export class PartialFile {
   private temp: TempFile | undefined;
@@ -17,8 +17,8 @@ export class PartialFile {
   bytes = 0;
   /** Responses that contributed bytes: above 1 the file was resumed. */
   sources = 0;
-  /** Mirrors that contributed bytes. */
-  readonly mirrors = new Set<Mirror>();
+  /** Mirrors (by id) that contributed bytes. */
+  readonly mirrors = new Set<number>();
 
   constructor(
     private readonly dir: string,
@@ -50,9 +50,9 @@ export class PartialFile {
   }
 
   /** A sink that writes each chunk to the file and to the verifier, from the current length on. */
-  sink(temp: TempFile, mirror: Mirror, onBytes: (n: number) => void): PackageSink {
+  sink(temp: TempFile, mirror: MirrorRef, onBytes: (n: number) => void): PackageSink {
     this.sources++;
-    this.mirrors.add(mirror);
+    this.mirrors.add(mirror.id);
     return new PackageSink(temp, this.verifier, this.bytes, this.buffers, (n) => {
       this.bytes += n;
       onBytes(n);

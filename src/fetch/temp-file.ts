@@ -8,7 +8,7 @@
  * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -20,6 +20,13 @@ export const NAME_MAX = 255;
 
 /** Paths of this process's temporary files that exist or whose creation is under way. */
 const held = new Set<string>();
+/**
+ * Directories where other threads of this process (download lanes) create temporary files: swept for
+ * this process's names when it exits, since their lists live in those threads.
+ */
+const sweptDirs = new Set<string>();
+/** What else must happen before a leaving process may go (lanes removing their files). */
+const abandonHooks = new Set<() => Promise<void>>();
 /** Creations under way, each settling only after it has removed its file if abandoned meanwhile. */
 const creations = new Set<Promise<unknown>>();
 let abandoned = false;
@@ -63,6 +70,27 @@ function unlinkQuietly(path: string): void {
 export function removeTempFilesSync(): void {
   for (const path of held) unlinkQuietly(path);
   held.clear();
+  const mine = `.${process.pid}-`;
+  for (const dir of sweptDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) if (name.endsWith(TEMP_SUFFIX) && name.includes(mine)) unlinkQuietly(join(dir, name));
+  }
+}
+
+/** Sweeps `dir` for this process's temporary files when it exits (another thread creates them there). */
+export function sweepOnExit(dir: string): void {
+  sweptDirs.add(dir);
+}
+
+/** Runs `hook` when the process abandons its temporary files; returns the function that removes it. */
+export function onAbandon(hook: () => Promise<void>): () => void {
+  abandonHooks.add(hook);
+  return () => abandonHooks.delete(hook);
 }
 
 /**
@@ -74,7 +102,7 @@ export function removeTempFilesSync(): void {
 export async function abandonTempFiles(): Promise<void> {
   abandoned = true;
   removeTempFilesSync();
-  await Promise.allSettled([...creations]);
+  await Promise.allSettled([...creations, ...[...abandonHooks].map((hook) => hook())]);
   removeTempFilesSync();
 }
 

@@ -5,8 +5,16 @@
  * checks and parser (repo/metadata-transfer.ts). Where a transfer runs (this thread, a worker) is its
  * own business (docs/architecture.md, "Where a byte goes").
  */
-import type { Mirror } from './mirror.js';
 import type { ResolvedTimeouts } from './timeouts.js';
+
+/**
+ * A mirror as a transfer sees it: which one (to know where held bytes came from) and its name for
+ * messages. A transfer may run in another thread, where only this much of a mirror exists.
+ */
+export interface MirrorRef {
+  readonly id: number;
+  readonly label: string;
+}
 
 /** An opened body: what its head said, and the way to read or drop it. */
 export interface OpenedSource {
@@ -41,12 +49,12 @@ export interface OpenRequest {
 
 /** Opens sources: HTTP(S) through the transport, file:// from disk. */
 export interface Opener {
-  open(req: OpenRequest, mirror: Mirror): Promise<OpenedSource>;
+  open(req: OpenRequest, mirror: MirrorRef): Promise<OpenedSource>;
 }
 
 /** What a transfer's consume step can tell the runner. */
 export interface ConsumeRun {
-  readonly mirror: Mirror;
+  readonly mirror: MirrorRef;
   readonly signal: AbortSignal;
   /** `n` new bytes arrived; `held` bytes of the file are held now, of `total` when known. */
   progress(n: number, held: number, total: number | undefined): void;
@@ -57,7 +65,7 @@ export interface Transfer<T> {
   /** Bytes a next request may resume after (0: from the start). */
   held(): number;
   /** Whether some of the bytes held came from `mirror`. */
-  heldFrom(mirror: Mirror): boolean;
+  heldFrom(mirror: MirrorRef): boolean;
   /** The file's full length, when known (it checks a Content-Range). */
   expectedTotal(): number | undefined;
   /** The bytes held came from more than one response. */
@@ -65,7 +73,7 @@ export interface Transfer<T> {
   /** Forgets the bytes held. */
   dropHeld(): Promise<void>;
   /** Opens the body of `req.url` on `mirror`. */
-  open(req: OpenRequest, mirror: Mirror): Promise<OpenedSource>;
+  open(req: OpenRequest, mirror: MirrorRef): Promise<OpenedSource>;
   /**
    * Takes an opened body into the bytes held and, once they are whole, judges them; resolves with the
    * result or throws an AttemptFailure. `offset` is where the body starts.
@@ -73,4 +81,9 @@ export interface Transfer<T> {
   consume(source: OpenedSource, offset: number, run: ConsumeRun): Promise<T>;
   /** Called once, when the fetch has ended, success or not. */
   close(): Promise<void>;
+  /**
+   * Resolves when the transfer can send a request at once (a lane that has booted). The runner waits
+   * for it before it starts a request's clock: a thread booting is not a mirror slow to answer.
+   */
+  ready?(): Promise<void>;
 }

@@ -14,7 +14,7 @@ import type { Mirror } from '../fetch/mirror.js';
 import { readableOf } from '../fetch/readable-of.js';
 import { StallMonitor } from '../fetch/stall-monitor.js';
 import type { NormalizedTarget } from '../fetch/target.js';
-import type { ConsumeRun, OpenedSource, Opener, OpenRequest, Transfer } from '../fetch/transfer.js';
+import type { ConsumeRun, MirrorRef, OpenedSource, Opener, OpenRequest, Transfer } from '../fetch/transfer.js';
 import { BodyCheck, type BodyExpectations } from './body-check.js';
 import { decompressor, type InputMeter } from './decompress.js';
 import type { MetadataEvent } from './metadata-event.js';
@@ -169,7 +169,7 @@ class MetadataTransfer<T> implements Transfer<{ value: T; size: number; kept?: B
 
   async close(): Promise<void> {}
 
-  open(req: OpenRequest, mirror: Mirror): Promise<OpenedSource> {
+  open(req: OpenRequest, mirror: MirrorRef): Promise<OpenedSource> {
     return this.context.opener.open(req, mirror);
   }
 

@@ -20,3 +20,8 @@ export function keysWithId(keyring: object, keyId: string): Array<{ key: PublicK
   }
   return out;
 }
+
+/** A Keyring's keys as binary OpenPGP data, to read the same keys again elsewhere (another thread). */
+export function keyringBytes(keyring: object): Uint8Array[] {
+  return (keyStore.get(keyring) ?? []).map((key) => key.write());
+}

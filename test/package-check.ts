@@ -3,7 +3,8 @@
  * It must hold dist/, its types, README, LICENSE and package.json only; pass publint and
  * arethetypeswrong (ESM-only profile: CommonJS users reach it through require(esm)); install into an
  * empty project where `import` and `require` both work, the CLI runs and a big package is hashed on
- * the installed package's own worker module; and compile in a strict TypeScript consumer, ESM and
+ * the installed package's own worker module, a download runs through its lane module and xz decodes
+ * on its decode worker module; and compile in a strict TypeScript consumer, ESM and
  * CommonJS. Not a test file: it needs the build and npm's cache.
  */
 import assert from 'node:assert/strict';
@@ -75,6 +76,40 @@ try {
   const line = hashed.stderr.split('\n').find((l) => l.includes(`hash worker thread`));
   assert.ok(line?.includes(`(${worker}) computed header+payload:md5`), `MD5 computed by ${worker}: ${line ?? hashed.stderr}`);
   console.log(line?.replace(/^.*?rpmfetch:verify /, ''));
+
+  step("a download through the installed package's lane module");
+  const mirrorDir = join(work, 'mirror');
+  execFileSync('mkdir', ['-p', mirrorDir, join(project, 'dest')]);
+  execFileSync('cp', [join(ROOT, 'test/fixtures/packages/rpmfetch-hello-1.0-1.noarch.rpm'), mirrorDir]);
+  const laned = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const { download } = await import('rpmfetch'); const r = await download('rpmfetch-hello-1.0-1.noarch.rpm', { mirrors: [process.argv[1]], dest: 'dest', lanes: 1 }); console.log(r.rpm.nevra)`, pathToFileURL(mirrorDir).href + '/'],
+    { cwd: project, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DEBUG: 'rpmfetch:http', DEBUG_COLORS: 'no' } },
+  );
+  assert.equal(laned.status, 0, `the downloading process exits by itself: ${laned.stderr}`);
+  assert.equal(laned.stdout.trim(), 'rpmfetch-hello-1.0-1.noarch');
+  const laneModule = pathToFileURL(join(project, 'node_modules/rpmfetch/dist/fetch/lanes/lane-worker.js')).href;
+  assert.ok(laned.stderr.includes(`a download lane is up (${laneModule})`), `the lane ran ${laneModule}: ${laned.stderr}`);
+  console.log(`downloaded through ${laneModule}: ok`);
+
+  step("xz decoded on the installed package's decode worker module");
+  if (spawnSync('xz', ['--version']).status !== 0) console.log('SKIPPED: no xz command to make the input (apt-get install xz-utils)');
+  else {
+    const text = Buffer.from('<metadata>'.padEnd(3 * 1024 * 1024, 'x') + '</metadata>');
+    const xzFile = join(work, 'input.xz');
+    await writeFile(xzFile, execFileSync('xz', ['-c'], { input: text }));
+    const host = pathToFileURL(join(project, 'node_modules/rpmfetch/dist/repo/decompress-worker.js')).href;
+    const decoded = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const { decodeInWorker } = await import(${JSON.stringify(host)}); const { readFileSync } = await import('node:fs'); let n = 0; for await (const c of decodeInWorker([readFileSync(process.argv[1])], 'xz')) n += c.length; console.log(n)`, xzFile],
+      { cwd: project, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DEBUG: 'rpmfetch:http', DEBUG_COLORS: 'no' } },
+    );
+    assert.equal(decoded.status, 0, `the decoding process exits by itself: ${decoded.stderr}`);
+    assert.equal(decoded.stdout.trim(), String(text.length));
+    const decodeModule = pathToFileURL(join(project, 'node_modules/rpmfetch/dist/repo/decode-worker.js')).href;
+    assert.ok(decoded.stderr.includes(`(${decodeModule})`), `decoded by ${decodeModule}: ${decoded.stderr}`);
+    console.log(`decoded by ${decodeModule}: ok`);
+  }
 
   step('a strict TypeScript consumer (ESM and CommonJS)');
   await writeFile(

@@ -26,6 +26,7 @@ export interface GetFlags {
   integrity?: string;
   retries?: number;
   concurrency?: number;
+  lanes?: number;
   connectTimeout?: number;
   responseTimeout?: number;
   stallTimeout?: number;
@@ -89,6 +90,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     signal,
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
+    ...(flags.lanes !== undefined && { lanes: flags.lanes }),
     ...(flags.maxSize !== undefined && { maxSize: flags.maxSize }),
     ...(flags.allowInsecureRedirects && { allowInsecureRedirects: true }),
     ...(flags.proxy !== undefined && { proxy: flags.proxy }),
@@ -238,6 +240,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--integrity <sri>', 'expected SRI string (sha256-…, sha512-…) of the single target')
     .option('--retries <n>', 'extra attempts per mirror (default 2: three attempts each)', wholeNumber)
     .option('--concurrency <n>', 'targets downloaded at once (default 4)', positive)
+    .option('--lanes <n>', 'worker threads that each run whole transfers, at most 16 (default 0: all on the main thread, hashing of large packages on workers)', wholeNumber)
     .option('--connect-timeout <s>', 'seconds to connect (default 10)', seconds)
     .option('--response-timeout <s>', 'seconds from request to response headers (default 30)', seconds)
     .option('--stall-timeout <s>', 'seconds without a byte, or below --min-rate, before a body counts as stalled (default 30)', seconds)

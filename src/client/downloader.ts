@@ -17,7 +17,7 @@ import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/re
 import { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
 import { Lanes } from '../fetch/lanes/lanes.js';
-import { laneCount, laneInit } from './lane-settings.js';
+import { laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
@@ -116,8 +116,7 @@ class DownloaderImpl implements Downloader {
     this.http = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
     this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects });
     this.set = new MirrorSet(o.health, o.mirrors);
-    const lanes = laneCount(o.offload);
-    this.lanes = lanes > 0 ? new Lanes(lanes, laneInit(o)) : undefined;
+    this.lanes = o.lanes > 0 ? new Lanes(o.lanes, laneInit(o)) : undefined;
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();

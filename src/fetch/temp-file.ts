@@ -8,7 +8,7 @@
  * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -106,6 +106,16 @@ export async function abandonTempFiles(): Promise<void> {
   removeTempFilesSync();
 }
 
+/**
+ * A write that blocks the thread longer than this turns every later write of the process asynchronous.
+ * Writes of at most a sink batch (1 MiB) into the page cache take well under a millisecond, and a
+ * synchronous write saves the thread pool round trip that made up a tenth of a batch's main-thread time
+ * (docs/architecture.md, "Performance"); a disk that stalls (dirty-page throttling, a network filesystem)
+ * must not stall the timers and sockets of every other download with it.
+ */
+const SLOW_WRITE_MS = 20;
+let syncWrites = true;
+
 export class TempFile {
   private handle: FileHandle | undefined;
   private closed = false;
@@ -148,10 +158,19 @@ export class TempFile {
     }
   }
 
-  /** Writes `data` at `position`. */
+  /**
+   * Writes `data` at `position`. Synchronously while the disk keeps up (see {@link SLOW_WRITE_MS}), else
+   * through the thread pool.
+   */
   async write(data: Buffer, position: number): Promise<void> {
     if (!this.handle) throw new Error('temporary file is closed');
     let written = 0;
+    if (syncWrites) {
+      const start = performance.now();
+      while (written < data.length) written += writeSync(this.handle.fd, data, written, data.length - written, position + written);
+      if (performance.now() - start > SLOW_WRITE_MS) syncWrites = false;
+      return;
+    }
     while (written < data.length) {
       const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
       written += bytesWritten;

@@ -11,7 +11,7 @@
  * whatever it holds, so blocks that decode to almost nothing (1 KiB on average, past the first 16384;
  * real ones hold 100–900 kB) are refused: a file of them would cost time out of all proportion.
  *
- * Self-contained (no imports, no outer names; types aside): the decode worker runs its source text.
+ * Shared by the main thread and the decode worker (decode-worker.ts).
  */
 import type { StepDecoder } from './step-decoder.js';
 

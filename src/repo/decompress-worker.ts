@@ -9,130 +9,22 @@
  * {@link MAX_INPUT_AHEAD} bytes of it wait undecoded. An abort terminates the worker at once, even in
  * the middle of a step.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { bzip2Steps } from './bzip2-steps.js';
-import { ZSTD_LIMITS, zstdSteps } from './zstd-steps.js';
+import createDebug from 'debug';
+import { workerModule, type WorkerEntry } from '../workers/worker-entry.js';
+import type { DecodeFormat, DecodeInit, FromDecoder, ToDecoder } from './decode-protocol.js';
+import { ZSTD_LIMITS } from './zstd-steps.js';
+
+const debug = createDebug('rpmfetch:http');
 
 /** Decoded bytes allowed to wait for the parser before decoding pauses. */
 const MAX_AHEAD = 4 * 1024 * 1024;
 /** Compressed bytes allowed to wait in the worker before feeding pauses. */
 const MAX_INPUT_AHEAD = 4 * 1024 * 1024;
 
-/**
- * Kept as source text (run with `eval: true`) so that it works the same from `dist/`, under tsx and in
- * bundles; the step decoders are self-contained functions whose text it includes. The decoders' own
- * libraries are loaded by the absolute paths the main thread resolved.
- */
-function workerSource(): string {
-  return `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-// esbuild (tsx, bundlers) may name functions through this helper in the text included below.
-const __name = (f) => f;
-const zstdSteps = ${zstdSteps.toString()};
-const bzip2Steps = ${bzip2Steps.toString()};
-const { format, modules, maxAhead, zstdLimits } = workerData;
-let produced = 0;
-let acked = 0;
-let used = 0;
-let ended = false;
-const send = (u8) => {
-  // Always a copy: a decoder may still read the block it handed out.
-  const copy = u8.slice();
-  produced += copy.length;
-  parentPort.postMessage({ op: 'data', buf: copy.buffer, used }, [copy.buffer]);
-};
-const fail = (e) => parentPort.postMessage({ op: 'error', message: String((e && e.message) || e) });
-let onInput;
-let onCredit;
-if (format === 'xz') {
-  const { XzReadableStream } = require(modules.xz);
-  const input = [];
-  let inputWaiter;
-  let creditWaiter;
-  const source = new ReadableStream({
-    async pull(controller) {
-      while (input.length === 0 && !ended) {
-        parentPort.postMessage({ op: 'more', used });
-        await new Promise((r) => (inputWaiter = r));
-      }
-      const chunk = input.shift();
-      if (!chunk) return controller.close();
-      used += chunk.length;
-      controller.enqueue(chunk);
-    },
-  }, { highWaterMark: 0 });
-  onInput = (chunk) => {
-    if (chunk) input.push(chunk);
-    const w = inputWaiter;
-    inputWaiter = undefined;
-    if (w) w();
-  };
-  onCredit = () => {
-    const w = creditWaiter;
-    creditWaiter = undefined;
-    if (w) w();
-  };
-  (async () => {
-    const reader = new XzReadableStream(source).getReader();
-    for (;;) {
-      while (produced - acked >= maxAhead) await new Promise((r) => (creditWaiter = r));
-      const { done, value } = await reader.read();
-      if (done) break;
-      send(value);
-    }
-    parentPort.postMessage({ op: 'end', used });
-  })().catch(fail);
-} else {
-  const decoder = format === 'zstd' ? zstdSteps(require(modules.fzstd).Decompress, zstdLimits) : bzip2Steps(require(modules.bzip2));
-  let over = false;
-  const pump = () => {
-    try {
-      while (!over && produced - acked < maxAhead) {
-        const out = decoder.step();
-        used = decoder.consumed;
-        if (out === null) {
-          if (ended) {
-            over = true;
-            parentPort.postMessage({ op: 'end', used });
-          } else parentPort.postMessage({ op: 'more', used });
-          return;
-        }
-        for (const o of out) send(o);
-      }
-    } catch (e) {
-      over = true;
-      fail(e);
-    }
-  };
-  onInput = (chunk) => {
-    if (chunk) decoder.write(chunk);
-    else decoder.end();
-    pump();
-  };
-  onCredit = pump;
-}
-parentPort.on('message', (msg) => {
-  if (msg.op === 'data') onInput(new Uint8Array(msg.buf));
-  else if (msg.op === 'ack') {
-    acked += msg.n;
-    onCredit();
-  } else if (msg.op === 'end') {
-    ended = true;
-    onInput(undefined);
-  }
-});
-`;
-}
-
-type Message = { op: 'data'; buf: ArrayBuffer; used: number } | { op: 'more' | 'end'; used: number } | { op: 'error'; message: string };
-
-let source: string | undefined;
-let modules: Record<string, string> | undefined;
-function modulePaths(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  modules ??= { fzstd: require.resolve('fzstd'), xz: require.resolve('xz-decompress'), bzip2: require.resolve('unbzip2-stream/lib/bzip2') };
-  return modules;
+/** The decode worker module next to this one, compiled or not (see workers/worker-entry.ts). */
+function decodeWorkerEntry(): WorkerEntry {
+  return workerModule(new URL('./decode-worker.js', import.meta.url), import.meta.url);
 }
 
 let running = 0;
@@ -147,10 +39,13 @@ export function decodeWorkersRunning(): number {
  * `signal` terminates the worker and rejects with the signal's reason. `meter.consumed` follows the
  * input bytes the decoder has taken (not those sent ahead to it).
  */
-export async function* decodeInWorker(input: AsyncIterable<Uint8Array>, format: 'zstd' | 'xz' | 'bzip2', signal?: AbortSignal, meter?: { consumed: number }): AsyncGenerator<Uint8Array> {
+export async function* decodeInWorker(input: AsyncIterable<Uint8Array>, format: DecodeFormat, signal?: AbortSignal, meter?: { consumed: number }): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
-  source ??= workerSource();
-  const worker = new Worker(source, { eval: true, execArgv: [], workerData: { format, modules: modulePaths(), maxAhead: MAX_AHEAD, zstdLimits: ZSTD_LIMITS } });
+  const entry = decodeWorkerEntry();
+  const init: DecodeInit = { format, maxAhead: MAX_AHEAD, zstdLimits: ZSTD_LIMITS };
+  const worker = new Worker(entry.url, { name: 'rpmfetch-decode', execArgv: [...entry.execArgv], workerData: init });
+  debug('decoding %s on a worker thread (%s)', format, entry.url.href);
+  const post = (m: ToDecoder, transfer?: ArrayBuffer[]) => worker.postMessage(m, transfer);
   running++;
   worker.once('exit', () => running--);
   const out: Uint8Array[] = [];
@@ -173,7 +68,7 @@ export async function* decodeInWorker(input: AsyncIterable<Uint8Array>, format: 
     notify();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  worker.on('message', (m: Message) => {
+  worker.on('message', (m: FromDecoder) => {
     if (m.op === 'error') failure ??= { error: new Error(m.message) };
     else {
       used = m.used;
@@ -196,11 +91,11 @@ export async function* decodeInWorker(input: AsyncIterable<Uint8Array>, format: 
       if (stop || failure) return;
       // A copy of its own to transfer (a Buffer's slice() is a view on a shared pool).
       const copy = new Uint8Array(chunk);
-      worker.postMessage({ op: 'data', buf: copy.buffer }, [copy.buffer]);
+      post({ op: 'data', buf: copy.buffer }, [copy.buffer]);
       sent += copy.length;
       while (!stop && !failure && sent - used > MAX_INPUT_AHEAD) await new Promise<void>((r) => (wakeFeeder = r));
     }
-    if (!stop && !failure) worker.postMessage({ op: 'end' });
+    if (!stop && !failure) post({ op: 'end' });
   })().catch((error: unknown) => {
     failure ??= { error };
     notify();
@@ -211,7 +106,7 @@ export async function* decodeInWorker(input: AsyncIterable<Uint8Array>, format: 
       if (failure) throw failure.error;
       const chunk = out.shift();
       if (chunk) {
-        worker.postMessage({ op: 'ack', n: chunk.length });
+        post({ op: 'ack', n: chunk.length });
         yield chunk;
         continue;
       }

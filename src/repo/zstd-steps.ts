@@ -10,7 +10,7 @@
  * Each block also costs its own bookkeeping, so blocks that decode to almost nothing (1 KiB on average,
  * past the first 16384; encoders write 128 KiB ones) are refused too.
  *
- * Self-contained (no imports, no outer names; types aside): the decode worker runs its source text.
+ * Shared by the main thread and the decode worker (decode-worker.ts).
  */
 import type { StepDecoder } from './step-decoder.js';
 

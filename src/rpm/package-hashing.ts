@@ -95,6 +95,8 @@ export class PackageHashing {
   }
 
   private capacity(): WorkerCapacity {
-    return this.tuning.hashWorkers ?? this.own ?? { slots: defaultHashThreads(), warm: false };
+    const workers = this.tuning.hashWorkers ?? this.own;
+    if (!workers) return { slots: defaultHashThreads(), warm: false };
+    return { slots: workers.slots, warm: workers.warm && workers.offloadWhenWarm };
   }
 }

@@ -28,6 +28,12 @@ export interface HashWorkersOptions {
   readonly threads?: number;
   /** The worker module (default: the hash worker next to this module). Tests give one that fails. */
   readonly entry?: URL;
+  /**
+   * Once a worker is up, hand it packages down to 256 KiB (default true): right for a thread that also
+   * receives the bytes. A download lane says false: its sibling lanes already keep the other cores busy,
+   * so only a package large enough to be alone in the lane is split across cores.
+   */
+  readonly offloadWhenWarm?: boolean;
 }
 
 /** How many hash workers pay on this machine: one fewer than the cores, at most four. */
@@ -39,6 +45,8 @@ export function defaultHashThreads(): number {
 export class HashWorkers implements BatchSource {
   /** How many threads it may run; 0 on a single core, where hashing stays on the caller's thread. */
   readonly slots: number;
+  /** See {@link HashWorkersOptions.offloadWhenWarm}. */
+  readonly offloadWhenWarm: boolean;
   private readonly entry: WorkerEntry;
   private readonly threads: HashThread[] = [];
   private readonly spare: ArrayBuffer[] = [];
@@ -47,6 +55,7 @@ export class HashWorkers implements BatchSource {
   /** Starts no thread yet: the first comes with {@link prewarm} or the first session. */
   constructor(options: HashWorkersOptions = {}) {
     this.slots = Math.max(0, options.threads ?? defaultHashThreads());
+    this.offloadWhenWarm = options.offloadWhenWarm ?? true;
     this.entry = options.entry ? entryFor(options.entry) : hashWorkerEntry();
   }
 

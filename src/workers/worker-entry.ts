@@ -1,9 +1,9 @@
 /**
- * Where the hash worker's module is and how to start it.
+ * Where a worker module (hash worker, decode worker, download lane) is and how to start it.
  *
  * Compiled (dist/, an installed package, a bundle that follows `new URL(…, import.meta.url)`), it is
- * hash-worker.js next to this module and needs nothing else. Run from the TypeScript sources (the
- * tests, under tsx), it is hash-worker.ts, and the worker must load TypeScript itself: hooks registered
+ * the .js next to its host module and needs nothing else. Run from the TypeScript sources (the
+ * tests, under tsx), it is the .ts, and the worker must load TypeScript itself: hooks registered
  * on the main thread do not reach it, and on Node 20 tsx 4 registers its hooks only when it runs on the
  * main thread (it does in workers from Node 22.22.3 / 24.11.1), so `--import tsx` in the worker's
  * execArgv is silently a no-op there. The worker therefore starts with an `--import` of a one-line
@@ -18,11 +18,17 @@ export interface WorkerEntry {
   readonly execArgv: readonly string[];
 }
 
+/**
+ * The worker module `compiled` (written by its host as the literal `new URL('./x.js', import.meta.url)`,
+ * which bundlers look for), or its .ts beside it when the host itself runs from the sources.
+ */
+export function workerModule(compiled: URL, hostUrl: string): WorkerEntry {
+  return entryFor(hostUrl.endsWith('.ts') ? new URL(compiled.href.replace(/\.js$/, '.ts')) : compiled);
+}
+
 /** The hash worker module next to this one, compiled or not. */
 export function hashWorkerEntry(): WorkerEntry {
-  // The one literal bundlers look for; run from the sources, the worker is hash-worker.ts beside this.
-  const compiled = new URL('./hash-worker.js', import.meta.url);
-  return entryFor(import.meta.url.endsWith('.ts') ? new URL(compiled.href.replace(/\.js$/, '.ts')) : compiled);
+  return workerModule(new URL('./hash-worker.js', import.meta.url), import.meta.url);
 }
 
 /** How to start the worker module at `url`: TypeScript gets tsx registered in the worker first. */

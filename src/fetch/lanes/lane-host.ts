@@ -22,7 +22,7 @@ export class LaneHost {
   private readonly opener: SourceOpener;
   private readonly buffers = new BatchBuffers();
   /** For packages large enough to hash on another core than this lane's. */
-  private readonly hashWorkers = new HashWorkers();
+  private readonly hashWorkers = new HashWorkers({ offloadWhenWarm: false });
   private readonly transfers = new Map<number, Promise<PackageTransfer>>();
   /** Opened bodies not yet consumed, by request. */
   private readonly sources = new Map<number, OpenedSource>();

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { Keyring } from '../../rpm/keyring.js';
 import { keyringBytes } from '../../rpm/key-store.js';
-import { entryFor, type WorkerEntry } from '../../workers/worker-entry.js';
+import { workerModule, type WorkerEntry } from '../../workers/worker-entry.js';
 import { AttemptFailure } from '../attempt-failure.js';
 import type { PackageFetched } from '../package-transfer.js';
 import { onAbandon, sweepOnExit } from '../temp-file.js';
@@ -21,9 +21,7 @@ const debug = createDebug('rpmfetch:http');
 
 /** The lane worker module next to this one, compiled or not (see workers/worker-entry.ts). */
 export function laneWorkerEntry(): WorkerEntry {
-  // The one literal bundlers look for; run from the sources, the worker is lane-worker.ts beside this.
-  const compiled = new URL('./lane-worker.js', import.meta.url);
-  return entryFor(import.meta.url.endsWith('.ts') ? new URL(compiled.href.replace(/\.js$/, '.ts')) : compiled);
+  return workerModule(new URL('./lane-worker.js', import.meta.url), import.meta.url);
 }
 
 /** How long a leaving process waits for its lanes to remove their temporary files. */
@@ -50,6 +48,7 @@ class Lane {
     this.ready = new Promise((resolve) => (booted = resolve));
     this.worker.on('message', (reply: LaneReply) => {
       if (reply.op === 'ready') {
+        debug('a download lane is up (%s)', entry.url.href);
         this.booted = true;
         booted();
         this.refresh();

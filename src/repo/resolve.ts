@@ -13,7 +13,6 @@ import { resolveArches } from './arch.js';
 import { Readable } from 'node:stream';
 import { checkAndParse, fetchMetadata, wholeFile, type FetchedMetadata, type MetadataContext, type MetadataRequest } from './metadata-fetch.js';
 import type { MetadataCache } from './metadata-cache.js';
-import { checkRepomdSignature } from './repomd-signature.js';
 import type { Keyring } from '../rpm/keyring.js';
 import { locate, packageLocation } from './location.js';
 import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
@@ -273,6 +272,8 @@ async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: Fe
     if (!(err instanceof DownloadError)) throw err;
     return { attempts: [...err.attempts], problem: `no repomd.xml.asc from ${repomd.mirror.label}` };
   }
+  // OpenPGP.js (about 80 ms to load) only when a signature is to be checked.
+  const { checkRepomdSignature } = await import('./repomd-signature.js');
   const problem = await checkRepomdSignature(repomd.value.bytes, asc.value, keys);
   if (problem === undefined) return { attempts: asc.attempts.slice() };
   const last = asc.attempts[asc.attempts.length - 1] as Attempt;

@@ -78,7 +78,19 @@ export type ErrorCode =
   /** No package in the repository matches the query (name, N-V-R.A or NEVRA) for the architectures asked. */
   | 'ERR_NOT_IN_REPO'
   /** The repository places a package where it could escape the destination (absolute, `..`, odd characters). */
-  | 'ERR_UNSAFE_LOCATION';
+  | 'ERR_UNSAFE_LOCATION'
+  /**
+   * A metalink is unusable: not XML (an HTML page), malformed or cut short, no `repomd.xml` entry, no
+   * hash of repomd.xml that could be checked, or no http/https/file mirror left. See {@link MetalinkError}.
+   */
+  | 'ERR_METALINK'
+  /** A mirrorlist is unusable: too large, or no http/https/file URL in it. See {@link MirrorlistError}. */
+  | 'ERR_MIRRORLIST'
+  /**
+   * (In attempts) a mirror's repomd.xml matches neither the repomd.xml a metalink describes nor any of
+   * its alternates: the mirror is out of date (or altered), and the next mirror is asked.
+   */
+  | 'ERR_REPOMD_MISMATCH';
 
 /** Base class of every error rpmfetch raises. */
 export class RpmfetchError extends Error {
@@ -245,5 +257,22 @@ export class FileReadError extends RpmfetchError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super('ERR_FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { cause });
     this.path = path;
+  }
+}
+
+/**
+ * A metalink (MirrorManager's list of a repository's mirrors and of repomd.xml's hashes) that cannot be
+ * used. `target` is the metalink's URL (credentials masked); `attempts` lists the requests for it.
+ */
+export class MetalinkError extends DownloadError {
+  constructor(url: string, summary: string, attempts: readonly Attempt[] = [], options?: { cause?: unknown }) {
+    super('ERR_METALINK', url, summary, attempts, options);
+  }
+}
+
+/** A mirrorlist that cannot be used. `target` is its URL (credentials masked); `attempts` lists the requests for it. */
+export class MirrorlistError extends DownloadError {
+  constructor(url: string, summary: string, attempts: readonly Attempt[] = [], options?: { cause?: unknown }) {
+    super('ERR_MIRRORLIST', url, summary, attempts, options);
   }
 }

@@ -45,6 +45,8 @@ export type {
 } from './client/events.js';
 export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
 export type { PrimaryEntry } from './repo/primary-parser.js';
+export { parseMetalink, type Metalink, type MetalinkMirror, type RepomdVersion, type MetalinkHashType } from './repo/metalink.js';
+export { parseMirrorlist, type Mirrorlist } from './repo/mirrorlist.js';
 export { rpmArch } from './repo/arch.js';
 export { kojiBuildPath, kojiRepoPath, kojiRpmFileName, kojiRpmPath, kojiTarget, kojiTaskPath, type KojiPathOptions, type KojiRpmInfo } from './repo/koji.js';
 export { rpmvercmp, compareEvr, type Evr } from './rpm/vercmp.js';
@@ -58,5 +60,7 @@ export {
   InvalidOptionError,
   FileReadError,
   RepoError,
+  MetalinkError,
+  MirrorlistError,
   type ErrorCode,
 } from './errors.js';

@@ -41,6 +41,10 @@ export interface GetFlags {
   repo?: boolean;
   arch: string[];
   repoGpgcheck?: boolean;
+  /** `--metalink URL`: repository mode, mirrors (and repomd.xml's hashes) from a metalink. */
+  metalink?: string;
+  /** `--mirrorlist URL`: repository mode, mirrors from a mirrorlist. */
+  mirrorlist?: string;
   /** A proxy URL, or false for `--no-proxy`. */
   proxy?: string | false;
   ca?: string;
@@ -144,6 +148,10 @@ export async function targetsFromFlags(paths: string[], flags: GetFlags): Promis
 
 /** Checks the flag combinations of repository mode. */
 function checkRepoFlags(queries: string[], flags: GetFlags): void {
+  const discovered = flags.metalink !== undefined || flags.mirrorlist !== undefined;
+  if (flags.metalink !== undefined && flags.mirrorlist !== undefined) throw new InvalidOptionError('give --metalink or --mirrorlist, not both');
+  // A metalink or mirrorlist names a repository: its arguments are package names.
+  if (discovered) flags.repo = true;
   if (!flags.repo) {
     if (flags.arch.length > 0 || flags.repoGpgcheck) throw new InvalidOptionError('--arch and --repo-gpgcheck apply to --repo');
     return;
@@ -153,14 +161,19 @@ function checkRepoFlags(queries: string[], flags: GetFlags): void {
     throw new InvalidOptionError('--repo takes package names; --manifest, --size, --sha256 and --integrity do not apply (the repository supplies size and checksum)');
   }
   if (queries.length === 0) throw new InvalidOptionError('--repo needs package names (NAME, NAME.ARCH or N-[E:]V-R[.A])');
-  if (flags.mirror.length === 0) throw new InvalidOptionError('--repo needs at least one --mirror (the repository base)');
+  if (flags.mirror.length === 0 && !discovered) throw new InvalidOptionError('--repo needs at least one --mirror (the repository base), or --metalink or --mirrorlist');
 }
 
 /** Resolves the queries, reporting those that fail; undefined when the metadata itself failed. */
 async function resolveForCli(downloader: Downloader, queries: string[], flags: GetFlags, out: (line: string) => void, reporter: Reporter): Promise<Resolution | undefined> {
   let resolution: Resolution;
   try {
-    resolution = await downloader.resolve(queries, { arch: flags.arch, ...(flags.repoGpgcheck && { repoGpgcheck: true }) });
+    resolution = await downloader.resolve(queries, {
+      arch: flags.arch,
+      ...(flags.repoGpgcheck && { repoGpgcheck: true }),
+      ...(flags.metalink !== undefined && { metalink: flags.metalink }),
+      ...(flags.mirrorlist !== undefined && { mirrorlist: flags.mirrorlist }),
+    });
   } catch (err) {
     if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
     // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
@@ -257,6 +270,8 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--ca <file.pem>', 'extra CA certificates to trust for https mirrors')
     .option('--client-cert <file.pem>', 'client certificate for https mirrors that require one (with --client-key)')
     .option('--client-key <file.pem>', 'private key of --client-cert')
+    .option('--metalink <url>', "a repository's metalink (MirrorManager's): its mirrors, in order of preference, and the hashes repomd.xml must match; arguments are package names, as with --repo")
+    .option('--mirrorlist <url>', "a repository's mirrorlist (one base per line; an answer that is a metalink is read as one); arguments are package names, as with --repo")
     .option('--repo-gpgcheck', "with --repo: repomd.xml must carry a detached signature (repomd.xml.asc) by one of the --key keys, as dnf's repo_gpgcheck")
     .option('--json', 'print one JSON object per target on stdout')
     .option('--quiet', 'print nothing but failures')

@@ -225,7 +225,15 @@ class DownloaderImpl implements Downloader {
 
   resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
     const emit = this.emitter(options.onEvent);
-    const context: MetadataContext = { fetch: this.fetchContext(emit), opener: this.opener, mirrors: () => this.set.mirrors, offload: this.options.offload !== false, emit };
+    const context: MetadataContext = {
+      fetch: this.fetchContext(emit),
+      opener: this.opener,
+      mirrors: () => this.set.mirrors,
+      offload: this.options.offload !== false,
+      emit,
+      // Mirrors a metalink or mirrorlist names (ResolveOptions.metalink, .mirrorlist) join this Downloader's.
+      addMirror: (base) => void this.set.add(base),
+    };
     return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache);
   }
 
@@ -274,8 +282,10 @@ export async function resolvePackages(queries: readonly string[], options: Downl
   // One resolve: nothing to keep the primary file for.
   const downloader = createDownloader({ metadataCache: false, ...options });
   try {
-    const { arch, repoPath, repoGpgcheck, maxPrimarySize } = options;
+    const { arch, repoPath, repoGpgcheck, maxPrimarySize, metalink, mirrorlist } = options;
     return await downloader.resolve(queries, {
+      ...(metalink !== undefined && { metalink }),
+      ...(mirrorlist !== undefined && { mirrorlist }),
       ...(arch !== undefined && { arch }),
       ...(repoPath !== undefined && { repoPath }),
       ...(repoGpgcheck !== undefined && { repoGpgcheck }),

@@ -109,6 +109,8 @@ export interface MetadataContext {
   mirrors(): readonly Mirror[];
   /** Decode large files on a worker thread. */
   readonly offload: boolean;
+  /** Adds a repository base to the mirrors (those a metalink or mirrorlist names); absent when mirrors are fixed. */
+  readonly addMirror?: (base: string) => void;
   readonly emit: (event: FetchEvent | FailedEvent | MetadataEvent) => void;
 }
 
@@ -206,10 +208,13 @@ class MetadataTransfer<T> implements Transfer<{ value: T; size: number; kept?: B
   }
 }
 
+/** Codes of content failures: the same request would get the same bytes. */
+const CONTENT_FAILURES: ReadonlySet<string> = new Set(['ERR_REPO_METADATA', 'ERR_REPOMD_MISMATCH', 'ERR_METALINK', 'ERR_MIRRORLIST']);
+
 /** Content failures end this mirror's turn for the file; anything else is classified as usual. */
 function metadataFailure(err: unknown): unknown {
-  if (err instanceof RpmfetchError && err.code === 'ERR_REPO_METADATA') {
-    return new AttemptFailure('ERR_REPO_METADATA', 'verify', 'mirror-done', err.message, { cause: err });
+  if (err instanceof RpmfetchError && CONTENT_FAILURES.has(err.code)) {
+    return new AttemptFailure(err.code, 'verify', 'mirror-done', err.message, { cause: err });
   }
   return err;
 }

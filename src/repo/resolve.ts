@@ -19,6 +19,8 @@ import { PrimaryParser, type PrimaryEntry } from './primary-parser.js';
 import { DEFAULT_PRIMARY_MAX_SIZE, statedSizeProblem } from './primary-limits.js';
 import { QueryChoices } from './query-choices.js';
 import { parseRepomd, primaryRecord, REPOMD_MAX_BYTES, type Repomd, type RepomdRecord } from './repomd.js';
+import { discoverMirrors } from './mirror-discovery.js';
+import { repomdMismatch, type RepomdExpectation } from './repomd-expectation.js';
 
 /** Options of repository resolution. */
 export interface ResolveOptions {
@@ -44,6 +46,21 @@ export interface ResolveOptions {
    * gzip). Raise it for a repository whose primary file is larger.
    */
   maxPrimarySize?: number;
+  /**
+   * A metalink URL (MirrorManager's, as in a .repo file's `metalink=`): the repository's mirrors are
+   * read from it and added to the Downloader's (highest preference first; http, https and file only),
+   * and a mirror's repomd.xml is used only if it matches the metalink's hash of the current repomd.xml
+   * or of an alternate (`ERR_REPOMD_MISMATCH` in the attempts otherwise). Fetched again on every call,
+   * so the hashes are current. Takes precedence over `mirrorlist`. Rejects with `MetalinkError`
+   * (`ERR_METALINK`) for a metalink that is unusable.
+   */
+  metalink?: string;
+  /**
+   * A mirrorlist URL: one repository base per line, added to the Downloader's mirrors in the list's
+   * order. An answer that is a metalink is read as one (and then checks repomd.xml as `metalink`
+   * does). Rejects with `MirrorlistError` (`ERR_MIRRORLIST`) when no usable base is in it.
+   */
+  mirrorlist?: string;
 }
 
 /** A package found in the repository, with a target ready for `download()`. */
@@ -159,6 +176,16 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   checkQueries(queries);
   const arches = resolveArches(typeof options.arch === 'string' ? [options.arch] : options.arch);
   const repoPath = (options.repoPath ?? '').replace(/^\/+|\/+$/g, '');
+  const attempts: Attempt[] = [];
+  // Mirrors from a metalink or mirrorlist join the Downloader's before anything else is fetched.
+  let expectation: RepomdExpectation | undefined;
+  if (options.metalink !== undefined || options.mirrorlist !== undefined) {
+    if (!context.addMirror) throw new InvalidOptionError('metalink and mirrorlist need a Downloader that can learn mirrors');
+    const found = await discoverMirrors({ ...(options.metalink !== undefined ? { metalink: options.metalink } : { mirrorlist: options.mirrorlist as string }) }, context, signal);
+    attempts.push(...found.attempts);
+    for (const base of found.bases) context.addMirror(base);
+    expectation = found.expectation;
+  }
   const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
   const mirrorsAreFiles = context.mirrors().every((m) => m.kind === 'file');
   const keys = options.repoGpgcheck ? keyring : undefined;
@@ -168,15 +195,18 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
   const rejected = new Map<Mirror, string>();
   const failedPrimaries = new Set<string>();
-  const attempts: Attempt[] = [];
   let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
   let primary: PrimaryFetched;
   for (;;) {
     try {
-      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, maxSize, context, rejected, signal);
+      repomd = await fetchRepomd(repomdTarget, repoPath, mirrorsAreFiles, maxSize, context, rejected, expectation, signal);
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
       attempts.push(...err.attempts);
+      if (expectation && err.code === 'ERR_ALL_MIRRORS_FAILED' && err.attempts.some((a) => a.code === 'ERR_REPOMD_MISMATCH')) {
+        const why = [...rejected].map(([mirror, reason]) => `; ${mirror.label}: ${reason}`).join('');
+        throw new DownloadError(err.code, 'repository metadata', `no mirror serves a repomd.xml that matches the metalink ${expectation.source}${why}`, attempts, { cause: err });
+      }
       if (rejected.size === 0 || err.code !== 'ERR_ALL_MIRRORS_FAILED') throw withAttempts(err, attempts);
       const why = [...rejected].map(([mirror, reason]) => `${mirror.label}: ${reason}`).join('; ');
       throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, attempts, { cause: err });
@@ -280,8 +310,12 @@ async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: Fe
   return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: problem.code, cause: problem.message }], problem: problem.message };
 }
 
-/** Fetches repomd.xml from the mirrors not rejected; its sink also finds the primary record. */
-function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, maxSize: number, context: MetadataContext, skip: ReadonlyMap<Mirror, string>, signal?: AbortSignal) {
+/**
+ * Fetches repomd.xml from the mirrors not rejected; its sink checks it against the metalink's
+ * expectation, if any (a mirror out of date fails its attempt, and the next mirror is asked), and
+ * finds the primary record.
+ */
+function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles: boolean, maxSize: number, context: MetadataContext, skip: ReadonlyMap<Mirror, string>, expectation: RepomdExpectation | undefined, signal?: AbortSignal) {
   // A repomd.xml without a usable primary file (none, or one larger than allowed) is that mirror's
   // fault: the sink's failure sends the next attempt elsewhere.
   return fetchMetadata(
@@ -290,7 +324,11 @@ function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles
       expect: { maxBytes: REPOMD_MAX_BYTES },
       decompress: false,
       skip,
-      sink: wholeFile((bytes) => ({ ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles, maxSize), bytes })),
+      sink: wholeFile((bytes) => {
+        const mismatch = expectation && repomdMismatch(bytes, expectation);
+        if (mismatch !== undefined) throw new RpmfetchError('ERR_REPOMD_MISMATCH', mismatch);
+        return { ...primaryOf(parseRepomd(bytes, target.path), target.path, repoPath, mirrorsAreFiles, maxSize), bytes };
+      }),
     },
     context,
     signal,

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { download, downloadAll, DownloadError, kojiTarget, type DownloadOptions } from '../src/index.js';
+import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/packages');
@@ -133,5 +134,25 @@ describe('package store', () => {
     const r = await download(PATH, { ...FAST, mirrors: [m.url], dest: dir('a') });
     assert.equal(r.cached, false);
     assert.equal(r.placement, undefined);
+  });
+
+  test('rpmfetch get --cache, RPMFETCH_CACHE and --no-cache', async () => {
+    const { m, cache, dir } = await setup();
+    const first = await cli('get', '--json', '--no-reuse', '--mirror', m.url, '--dest', dir('a'), '--cache', cache, PATH);
+    assert.equal(first.code, 0, first.err.join('\n'));
+    assert.equal(JSON.parse(first.out[0] as string).cached, false);
+    const second = await cli('get', '--json', '--mirror', m.url, '--dest', dir('b'), '--cache', cache, PATH);
+    const line = JSON.parse(second.out[0] as string) as { cached: unknown; placement: unknown };
+    assert.deepEqual([line.cached, line.placement], ['store', 'link']);
+    process.env['RPMFETCH_CACHE'] = cache;
+    try {
+      const fromEnv = await cli('get', '--json', '--mirror', m.url, '--dest', dir('c'), PATH);
+      assert.equal(JSON.parse(fromEnv.out[0] as string).cached, 'store');
+      const off = await cli('get', '--json', '--no-cache', '--mirror', m.url, '--dest', dir('d'), PATH);
+      assert.equal(JSON.parse(off.out[0] as string).cached, false);
+    } finally {
+      delete process.env['RPMFETCH_CACHE'];
+    }
+    assert.equal(m.requestsFor(PATH).length, 2);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { download, downloadAll, DownloadError, kojiTarget, type DownloadOptions } from '../src/index.js';
+import { download, downloadAll, DownloadError, InvalidOptionError, kojiTarget, verifyFile, type DownloadOptions } from '../src/index.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
@@ -154,5 +154,13 @@ describe('package store', () => {
       delete process.env['RPMFETCH_CACHE'];
     }
     assert.equal(m.requestsFor(PATH).length, 2);
+  });
+
+  test('verifyFile computes the whole-file digests asked for (fileDigests)', async () => {
+    const v = await verifyFile(join(FIXTURES, NAME), { fileDigests: ['sha256', 'sha512'] });
+    assert.equal(v.ok, true);
+    assert.equal(v.digests['file:sha256'], sha256.toString('hex'));
+    assert.equal(v.digests['file:sha512'], createHash('sha512').update(bytes).digest('hex'));
+    await assert.rejects(verifyFile(join(FIXTURES, NAME), { fileDigests: ['crc32'] }), InvalidOptionError);
   });
 });

@@ -28,6 +28,7 @@ export {
 export type { BatchOptions, DownloaderOptions, DownloadOptions, TlsOptions } from './client/options.js';
 export type { ProxyOption } from './transport/proxy.js';
 export type { DownloadResult } from './client/result.js';
+export type { Placement } from './cache/placement.js';
 export type { MirrorSnapshot } from './fetch/mirror.js';
 export type { Target } from './fetch/target.js';
 export type { DownloadTimeouts } from './fetch/timeouts.js';

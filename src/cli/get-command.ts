@@ -34,6 +34,8 @@ export interface GetFlags {
   totalTimeout?: number;
   maxSize?: number;
   reuse: boolean;
+  /** The package store's directory, or false for `--no-cache` (default: `RPMFETCH_CACHE`). */
+  cache?: string | false;
   allowInsecureRedirects?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -74,6 +76,13 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** `--cache DIR`, else `RPMFETCH_CACHE` unless `--no-cache`; an empty variable means none. */
+function cacheOption(flag: string | false | undefined): { cache?: string } {
+  if (flag === false) return {};
+  const dir = flag ?? process.env['RPMFETCH_CACHE'];
+  return dir ? { cache: dir } : {};
+}
+
 /** Download options from flags; seconds become milliseconds here. */
 export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): DownloaderOptions {
   const ms = (s: number | undefined) => (s === undefined ? undefined : Math.round(s * 1000));
@@ -92,6 +101,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     timeouts,
     reuse: flags.reuse,
     signal,
+    ...cacheOption(flags.cache),
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.lanes !== undefined && { lanes: flags.lanes }),
@@ -261,6 +271,8 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--total-timeout <s>', 'seconds for a whole target, every attempt included (default none)', seconds)
     .option('--max-size <bytes>', 'the most bytes one package may take, whatever it or a server says (default 16 GiB)', positive)
     .option('--no-reuse', 'download even when a verified file is already in --dest')
+    .option('--cache <dir>', 'a package store shared by every build on the host: packages are placed from it (hard link, clone or copy) and every verified download is added (default: $RPMFETCH_CACHE)')
+    .option('--no-cache', 'use no package store, whatever RPMFETCH_CACHE says')
     .option('--allow-insecure-redirects', 'follow redirects from https to http')
     .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
     .option('--repo', 'arguments are package names (NAME, NAME.ARCH, N-[E:]V-R[.A]) resolved through the mirrors\' repodata/, which supplies size and checksum')

@@ -33,6 +33,7 @@ function formatDuration(seconds: number): string {
 /** The line for a finished target. */
 export function doneLine(result: DownloadResult): string {
   const retries = result.attempts.length > 1 ? `, ${result.attempts.length} attempts` : '';
+  if (result.cached === 'store') return `store  ${result.file}  ${displayName(result.rpm)}  ${formatBytes(result.size)} by ${result.placement ?? 'copy'}`;
   return `${result.cached ? 'cached' : 'ok'}  ${result.file}  ${displayName(result.rpm)}  ${formatBytes(result.size)}${result.cached ? '' : ` from ${result.mirror}${retries}`}`;
 }
 

@@ -27,6 +27,7 @@ export function resultJson(path: string, r: DownloadResult, query?: string): obj
     mirror: r.mirror,
     size: r.size,
     cached: r.cached,
+    ...(r.placement !== undefined && { placement: r.placement }),
     attempts: r.attempts,
     digests: r.digests,
   };

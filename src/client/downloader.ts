@@ -16,6 +16,7 @@ import type { MetadataContext } from '../repo/metadata-fetch.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 import { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
+import { PackageStore } from '../cache/store.js';
 import { Lanes } from '../fetch/lanes/lanes.js';
 import { laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
@@ -106,6 +107,8 @@ class DownloaderImpl implements Downloader {
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
   private readonly metadataCache: MetadataCache | undefined;
+  /** The package store (the `cache` option), shared with other processes through its directory. */
+  private readonly store: PackageStore | undefined;
   /** Mirrors that targets name for themselves, by base: they share health across those targets. */
   private readonly ownMirrors = new Map<string, Mirror>();
 
@@ -120,6 +123,7 @@ class DownloaderImpl implements Downloader {
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
+    this.store = o.cache !== undefined ? new PackageStore(o.cache) : undefined;
   }
 
   private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {
@@ -146,7 +150,7 @@ class DownloaderImpl implements Downloader {
   }
 
   private packageContext(target: NormalizedTarget, emit: (e: DownloadEvent) => void): PackageContext {
-    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, hashWorkers: this.hashWorkers, lanes: this.lanes, mirrors: this.mirrorsOf(target), emit };
+    return { options: this.options, fetch: this.fetchContext(emit), opener: this.opener, buffers: this.buffers, hashWorkers: this.hashWorkers, lanes: this.lanes, store: this.store, mirrors: this.mirrorsOf(target), emit };
   }
 
   private emitter(call?: (event: DownloadEvent) => void): (event: DownloadEvent) => void {

@@ -46,6 +46,13 @@ export interface DownloadOptions {
   /** Use an existing destination file when it verifies against the target. Default true. */
   reuse?: boolean;
   /**
+   * A package store shared by every process and build on the host (a directory, created if missing):
+   * packages are taken from it when it holds one the target matches, placed by hard link, clone or
+   * copy, and every package downloaded and verified is added to it. Processes wanting the same package
+   * at once download it once. Off unless given. See the README, "Sharing a cache between builds".
+   */
+  cache?: string;
+  /**
    * The most bytes one package may take, whatever it (or a server) says of itself: a package that says
    * it is longer is refused from its headers, and no transfer goes past it (`ERR_TOO_LARGE`). The
    * package's own size tags, a caller's `size` and the files its header lists bound it further.
@@ -130,6 +137,8 @@ export interface ResolvedOptions {
   readonly maxRedirects: number;
   readonly allowInsecureRedirects: boolean;
   readonly reuse: boolean;
+  /** The package store's directory, absolute; undefined when there is none. */
+  readonly cache: string | undefined;
   readonly maxSize: number;
   readonly userAgent: string;
   readonly offload: OffloadMode;
@@ -160,6 +169,12 @@ function lanes(value: number | undefined): number {
   return n;
 }
 
+function cacheDir(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError('cache must be a directory path');
+  return resolve(value);
+}
+
 /** Validates options and applies defaults; throws {@link InvalidOptionError}. */
 export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
   if (!o || !Array.isArray(o.mirrors)) throw new InvalidOptionError('mirrors must be an array of base URLs');
@@ -186,6 +201,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     maxRedirects: count(o.maxRedirects, 'maxRedirects', 5),
     allowInsecureRedirects: o.allowInsecureRedirects ?? false,
     reuse: o.reuse ?? true,
+    cache: cacheDir(o.cache),
     maxSize: count(o.maxSize, 'maxSize', DEFAULT_MAX_SIZE, 1),
     userAgent: o.userAgent ?? USER_AGENT,
     offload: o.offload ?? 'auto',

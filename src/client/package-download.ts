@@ -21,6 +21,8 @@ import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
 import { verifyFileWith } from '../rpm/verify-file.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
+import type { PackageStore } from '../cache/store.js';
+import { throughStore } from './store-package.js';
 import type { DownloadEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
@@ -36,12 +38,14 @@ export interface PackageContext {
   readonly hashWorkers: HashWorkers;
   /** Download lanes to hold the transfer, when the Downloader runs them (else it is held here). */
   readonly lanes: Lanes | undefined;
+  /** The package store, when the `cache` option names one. */
+  readonly store: PackageStore | undefined;
   /** The mirrors of this target, in order (read again before every attempt). */
   readonly mirrors: () => readonly Mirror[];
   readonly emit: (event: DownloadEvent) => void;
 }
 
-function resultOf(file: string, url: string, mirror: string, cached: boolean, attempts: readonly Attempt[], v: Verdict): DownloadResult {
+function resultOf(file: string, url: string, mirror: string, cached: boolean | 'store', attempts: readonly Attempt[], v: Verdict): DownloadResult {
   const rpm = v.rpm;
   return {
     file,
@@ -86,6 +90,8 @@ function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): V
     offload: options.offload,
     maxSize: options.maxSize,
     ...(options.keys && { keys: options.keys }),
+    // The store is keyed by the whole file's SHA-256, and admits only bytes that match the one verified.
+    ...(options.cache !== undefined && { fileDigests: ['sha256'] }),
   };
 }
 
@@ -112,6 +118,24 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
     }
     debug('%s: existing %s does not verify (%s); it is replaced once a new copy verifies', target.path, destination, existing?.error?.code ?? 'unreadable');
   }
+  const download = (): Promise<DownloadResult> => fetchPackage(target, context, verify, destination, judged, signal);
+  if (!context.store) return download();
+  const result = await throughStore(context.store, {
+    target,
+    destination,
+    verify,
+    hashWorkers: context.hashWorkers,
+    resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
+    download,
+    signal,
+  });
+  if (result.cached === 'store') context.emit({ type: 'done', target: target.path, result });
+  return result;
+}
+
+/** Fetches a target from the mirrors into its destination. */
+async function fetchPackage(target: NormalizedTarget, context: PackageContext, verify: VerifyOptions, destination: string, judged: { stats: Stats; verdict: Verdict } | undefined, signal: AbortSignal | undefined): Promise<DownloadResult> {
+  const { options } = context;
   const spec = { dest: options.dest, fileName: target.fileName, destination, size: target.expectations.size, timeouts: options.fetch.timeouts };
   const { keys, ...verifyData } = verify;
   const transfer: Transfer<PackageFetched> = context.lanes

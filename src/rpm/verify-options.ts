@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import type { DigestLevel } from './digest-level.js';
-import { normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
+import { checksumAlgorithm, normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
 import type { Keyring } from './keyring.js';
 import type { OffloadMode } from './stream-hasher.js';
 
@@ -38,6 +38,12 @@ export interface VerifyOptions extends Expectations {
    * large package in about half the time.
    */
   digestLevel?: DigestLevel;
+  /**
+   * Whole-file digests to compute besides those `integrity` and `checksum` need (`sha256`, `sha512`,
+   * any `checksum` type), reported in the verdict's `digests` as `file:<algorithm>`. A package cache
+   * keys what it stores by them.
+   */
+  fileDigests?: readonly string[];
 }
 
 /** What the caller demands of a package, validated. */
@@ -56,7 +62,7 @@ export interface Demands {
 
 /** Validates `options`; throws {@link InvalidOptionError} naming the bad one. */
 export function demandsOf(options: VerifyOptions): Demands {
-  const expect = normalizeExpectations(options);
+  const expect = withFileDigests(normalizeExpectations(options), options.fileDigests);
   if (options.maxSize !== undefined && !(Number.isSafeInteger(options.maxSize) && options.maxSize > 0)) {
     throw new InvalidOptionError(`maxSize must be a positive integer, got ${options.maxSize}`);
   }
@@ -69,4 +75,17 @@ export function demandsOf(options: VerifyOptions): Demands {
     keys: options.keys && options.keys.size > 0 ? options.keys : undefined,
     digestLevel,
   };
+}
+
+/** The expectations with the extra whole-file digests asked for; throws for an unknown algorithm. */
+function withFileDigests(expect: NormalizedExpectations, extra: readonly string[] | undefined): NormalizedExpectations {
+  if (extra === undefined || extra.length === 0) return expect;
+  if (!Array.isArray(extra)) throw new InvalidOptionError('fileDigests must be an array of algorithm names');
+  const algorithms = new Set(expect.fileAlgorithms);
+  for (const name of extra) {
+    const known = typeof name === 'string' ? checksumAlgorithm(name) : undefined;
+    if (!known) throw new InvalidOptionError(`fileDigests: "${String(name)}" is not one of md5, sha1, sha224, sha256, sha384, sha512`);
+    algorithms.add(known.algorithm);
+  }
+  return { ...expect, fileAlgorithms: [...algorithms] };
 }

@@ -1,0 +1,80 @@
+/**
+ * The index keys of a package in the store. A later target finds a stored package by whatever it
+ * knows: a whole-file digest (an SRI or a checksum), koji's sigmd5, or only its path (with its size
+ * when known). The strength of the key decides how much a hit must be checked (see hit-check.ts).
+ */
+import type { Verdict } from '../rpm/verdict.js';
+
+/** How a key identifies a package. */
+export type KeyKind = 'digest' | 'sigmd5' | 'path';
+
+export interface StoreKey {
+  readonly kind: KeyKind;
+  /** The cacache index key. */
+  readonly key: string;
+}
+
+/** What a target knows of its package, as far as finding it in the store goes. */
+export interface TargetKnowledge {
+  /** The repository-relative path, or the URL (credentials masked). */
+  readonly path: string;
+  readonly size?: number;
+  readonly integrity?: string;
+  readonly checksum?: { readonly type: string; readonly hex: string };
+  readonly sigmd5?: string;
+}
+
+const PREFIX = 'rpmfetch:v1:';
+
+/** Node's name of a checksum type as repository metadata names it. */
+function algorithmOf(type: string): string {
+  const t = type.toLowerCase();
+  return t === 'sha' ? 'sha1' : t;
+}
+
+const digestKey = (algorithm: string, hex: string): StoreKey => ({ kind: 'digest', key: `${PREFIX}file:${algorithm}:${hex.toLowerCase()}` });
+const sigmd5Key = (hex: string): StoreKey => ({ kind: 'sigmd5', key: `${PREFIX}sigmd5:${hex.toLowerCase()}` });
+const pathKey = (path: string, size: number | undefined): StoreKey => ({ kind: 'path', key: `${PREFIX}path:${size ?? '*'}:${path}` });
+
+/** Hex digests of an SRI string, by algorithm (`sha256-<base64>` → sha256, hex). */
+export function sriDigests(sri: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const part of sri.trim().split(/\s+/)) {
+    const m = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})(\?.*)?$/.exec(part);
+    if (m?.[1] && m[2]) out.push([m[1], Buffer.from(m[2], 'base64').toString('hex')]);
+  }
+  return out;
+}
+
+/** The keys to look a target up by, strongest first. */
+export function lookupKeys(t: TargetKnowledge): StoreKey[] {
+  const keys: StoreKey[] = [];
+  if (t.integrity !== undefined) for (const [algorithm, hex] of sriDigests(t.integrity)) keys.push(digestKey(algorithm, hex));
+  if (t.checksum !== undefined) keys.push(digestKey(algorithmOf(t.checksum.type), t.checksum.hex));
+  if (t.sigmd5 !== undefined) keys.push(sigmd5Key(t.sigmd5));
+  keys.push(pathKey(t.path, t.size));
+  return keys;
+}
+
+/** The MD5 koji's sigmd5 names: the signature header's MD5 (tag 1004), when the package has a valid one. */
+export function sigmd5Of(verdict: Verdict): string | undefined {
+  const md5 = verdict.checks.find((c) => c.id === 'md5');
+  return md5?.status === 'OK' ? md5.expected : undefined;
+}
+
+/** Every key a verified package is stored under: its whole-file digests, its sigmd5, its path with and without size. */
+export function storeKeys(verdict: Verdict, path: string): StoreKey[] {
+  const keys: StoreKey[] = [];
+  for (const [name, hex] of Object.entries(verdict.digests)) {
+    if (name.startsWith('file:')) keys.push(digestKey(name.slice('file:'.length), hex));
+  }
+  const sigmd5 = sigmd5Of(verdict);
+  if (sigmd5 !== undefined) keys.push(sigmd5Key(sigmd5));
+  keys.push(pathKey(path, verdict.size), pathKey(path, undefined));
+  return keys;
+}
+
+/** The key a lock is taken on for a target: its strongest (every process knowing the same takes the same). */
+export function lockKey(t: TargetKnowledge): string {
+  return (lookupKeys(t)[0] as StoreKey).key;
+}

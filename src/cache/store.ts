@@ -1,0 +1,116 @@
+/**
+ * The package store: a content-addressed directory (npm's cacache, content named by its SHA-256)
+ * holding only packages that verified, with index entries under every key a later target may know
+ * (keys.ts). Each entry records what the content file looked like when it was stored (device, inode,
+ * size, mtime) and the verdict it earned, so that a hit can be trusted without hashing again while
+ * the file is unchanged (hit-check.ts).
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { chmod, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import createDebug from 'debug';
+import type { DigestLevel } from '../rpm/digest-level.js';
+import type { Verdict } from '../rpm/verdict.js';
+import { cacache, type CacacheEntry } from './cacache.js';
+import { storeKeys, type StoreKey } from './keys.js';
+
+const debug = createDebug('rpmfetch:cache');
+
+/** What a content file looked like when it was stored. */
+export interface RecordedStat {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** What the index records of a stored package. */
+export interface StoredFacts {
+  readonly version: 1;
+  /** Hex SHA-256 of the whole file (its content address). */
+  readonly sha256: string;
+  readonly size: number;
+  readonly stat: RecordedStat;
+  /** The verdict it earned when stored. */
+  readonly verdict: Verdict;
+  /** The digest level it was verified at. */
+  readonly digestLevel: DigestLevel;
+  /** When it was stored (ms since the epoch). */
+  readonly stored: number;
+}
+
+/** A stored package found under one of a target's keys. */
+export interface StoreHit {
+  readonly key: StoreKey;
+  /** The content file. */
+  readonly file: string;
+  readonly integrity: string;
+  readonly facts: StoredFacts;
+}
+
+/** Store content files are read-only: a hard link placed from one shares its inode (see placement.ts). */
+export const CONTENT_MODE = 0o444;
+
+export function recordOf(s: Stats): RecordedStat {
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
+}
+
+function isFacts(value: unknown): value is StoredFacts {
+  const f = value as Partial<StoredFacts> | null;
+  return !!f && f.version === 1 && typeof f.sha256 === 'string' && typeof f.size === 'number' && !!f.stat && !!f.verdict && f.verdict.ok === true;
+}
+
+const sri256 = (hex: string): string => `sha256-${Buffer.from(hex, 'hex').toString('base64')}`;
+
+export class PackageStore {
+  constructor(readonly dir: string) {}
+
+  /** The entry under the first of `keys` that has one whose content exists. */
+  async find(keys: readonly StoreKey[]): Promise<StoreHit | undefined> {
+    for (const key of keys) {
+      let entry: CacacheEntry | null;
+      try {
+        // Memoized entries would hide what other processes wrote or evicted since.
+        entry = await cacache().get.info(this.dir, key.key, { memoize: false });
+      } catch (err) {
+        debug('index read of %s failed: %s', key.key, (err as Error).message);
+        continue;
+      }
+      if (!entry?.integrity || !isFacts(entry.metadata)) continue;
+      return { key, file: entry.path, integrity: entry.integrity, facts: entry.metadata };
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a verified package from `file`. The bytes are copied into the store through cacache with
+   * the SHA-256 the verifier computed as their integrity: if the file changed since it verified, the
+   * copy fails and nothing enters the store. Resolves to the hit a later lookup would get.
+   */
+  async insert(file: string, verdict: Verdict, path: string, digestLevel: DigestLevel): Promise<StoreHit> {
+    const sha256 = verdict.digests['file:sha256'];
+    if (!verdict.ok || sha256 === undefined) throw new Error('only a verified package with its whole-file SHA-256 can be stored');
+    const keys = storeKeys(verdict, path);
+    const contentKey = keys[0] as StoreKey;
+    const integrity = sri256(sha256);
+    await pipeline(createReadStream(file), cacache().put.stream(this.dir, contentKey.key, { integrity, size: verdict.size, algorithms: ['sha256'], memoize: false }));
+    const entry = await cacache().get.info(this.dir, contentKey.key, { memoize: false });
+    if (!entry) throw new Error(`the store lost ${contentKey.key} as it was written`);
+    await chmod(entry.path, CONTENT_MODE);
+    const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(await stat(entry.path)), verdict, digestLevel, stored: Date.now() };
+    // The content key last: an entry without facts is never used, so until the last line lands a
+    // lookup by that key falls back to the weaker keys or misses.
+    for (const key of [...keys.slice(1), contentKey]) {
+      await cacache().index.insert(this.dir, key.key, integrity, { size: verdict.size, metadata: facts });
+    }
+    debug('stored %s (%s) under %d keys', path, integrity, keys.length);
+    return { key: contentKey, file: entry.path, integrity, facts };
+  }
+
+  /** Removes a damaged entry: the key that led to it and its content (other keys then find nothing). */
+  async evict(hit: StoreHit): Promise<void> {
+    debug('evicting %s (%s)', hit.key.key, hit.integrity);
+    await cacache().rm.entry(this.dir, hit.key.key).catch(() => undefined);
+    await cacache().rm.content(this.dir, hit.integrity).catch(() => undefined);
+  }
+}

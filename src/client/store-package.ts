@@ -1,0 +1,100 @@
+/**
+ * A package through the package store (the `cache` option): taken from the store when it holds one the
+ * target matches (hit-check.ts decides), otherwise downloaded by one process while the others wanting
+ * the same package wait on its lock (key-lock.ts) and then take it from the store. A store that cannot
+ * be read or written costs the download nothing: the package is downloaded as without one.
+ */
+import { pathToFileURL } from 'node:url';
+import createDebug from 'debug';
+import { checkHit } from '../cache/hit-check.js';
+import { KeyLock } from '../cache/key-lock.js';
+import { lockKey, lookupKeys, type TargetKnowledge } from '../cache/keys.js';
+import { place } from '../cache/placement.js';
+import type { PackageStore } from '../cache/store.js';
+import type { NormalizedTarget } from '../fetch/target.js';
+import type { Verdict } from '../rpm/verdict.js';
+import type { VerifyOptions } from '../rpm/verifier.js';
+import type { HashWorkers } from '../workers/hash-workers.js';
+import type { DownloadResult } from './result.js';
+
+const debug = createDebug('rpmfetch:cache');
+
+/** What a download through the store needs besides the store. */
+export interface StoreUse {
+  readonly target: NormalizedTarget;
+  readonly destination: string;
+  readonly verify: VerifyOptions;
+  readonly hashWorkers: HashWorkers;
+  /** Builds the result of a package placed from the store. */
+  readonly resultOf: (file: string, url: string, verdict: Verdict) => DownloadResult;
+  /** Downloads the package into the destination (the download without a store). */
+  readonly download: () => Promise<DownloadResult>;
+  readonly signal: AbortSignal | undefined;
+}
+
+function knowledgeOf(target: NormalizedTarget): TargetKnowledge {
+  const e = target.expectations;
+  return {
+    path: target.path,
+    ...(e.size !== undefined && { size: e.size }),
+    ...(e.integrity !== undefined && { integrity: e.integrity }),
+    ...(e.checksum !== undefined && { checksum: e.checksum }),
+    ...(e.sigmd5 !== undefined && { sigmd5: e.sigmd5 }),
+  };
+}
+
+/** The package from the store, placed at the destination; undefined when the store has none usable. */
+async function fromStore(store: PackageStore, use: StoreUse, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
+  const hit = await store.find(lookupKeys(knowledge));
+  if (!hit) return undefined;
+  const outcome = await checkHit(hit, { verify: use.verify, digestLevel: 'all' }, { hashWorkers: use.hashWorkers });
+  if (!outcome.use) {
+    debug('%s: stored %s not used: %s', use.target.path, hit.integrity, outcome.reason);
+    if (outcome.damaged) await store.evict(hit);
+    return undefined;
+  }
+  const placement = await place(hit.file, use.destination);
+  debug('%s: placed from the store by %s%s', use.target.path, placement, outcome.reverified ? ' (verified again)' : '');
+  return { ...use.resultOf(use.destination, pathToFileURL(hit.file).href, outcome.verdict), placement };
+}
+
+/** Looks in the store, without letting a broken store fail the download. */
+async function lookQuietly(store: PackageStore, use: StoreUse, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
+  try {
+    return await fromStore(store, use, knowledge);
+  } catch (err) {
+    debug('%s: the store could not be used: %s', use.target.path, (err as Error).message);
+    return undefined;
+  }
+}
+
+/** Downloads a target through the store; see the module comment. */
+export async function throughStore(store: PackageStore, use: StoreUse): Promise<DownloadResult> {
+  const knowledge = knowledgeOf(use.target);
+  const key = lockKey(knowledge);
+  let lock: KeyLock | undefined;
+  try {
+    for (;;) {
+      const stored = await lookQuietly(store, use, knowledge);
+      if (stored) return stored;
+      // Looked again after taking the lock: its last holder may have stored the package just before.
+      if (lock) break;
+      try {
+        lock = await KeyLock.tryTake(store.dir, key);
+      } catch (err) {
+        debug('%s: no lock in the store (%s); downloading', use.target.path, (err as Error).message);
+        break;
+      }
+      if (!lock) await KeyLock.waitFor(store.dir, key, use.signal);
+    }
+    const result = await use.download();
+    try {
+      await store.insert(result.file, result.verdict, use.target.path, 'all');
+    } catch (err) {
+      debug('%s: not stored: %s', use.target.path, (err as Error).message);
+    }
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}

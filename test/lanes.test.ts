@@ -115,6 +115,18 @@ describe('download lanes', () => {
     }
   });
 
+  test('a package verified in a lane enters the cache, and a later download is placed from it', async () => {
+    const m = await mirror();
+    const root = await fresh();
+    const cache = join(root, 'cache');
+    const first = await download(PATHS[2] as string, { ...FAST, mirrors: [m.url], dest: join(root, 'a'), cache });
+    assert.equal(first.cached, false);
+    const second = await download(PATHS[2] as string, { ...FAST, mirrors: [m.url], dest: join(root, 'b'), cache });
+    assert.equal(second.cached, 'store');
+    assert.ok((await readFile(second.file)).equals(original));
+    assert.equal(m.requestsFor(PATHS[2] as string).length, 1);
+  });
+
   test('lanes is a whole number of at most 16', () => {
     for (const lanes of [-1, 1.5, 17]) assert.throws(() => createDownloader({ mirrors: [], dest: '.', lanes }), InvalidOptionError);
   });

@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, link, mkdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { tempFileName } from '../fetch/temp-file.js';
+import { holdTempPath, tempFileName } from '../fetch/temp-file.js';
 
 /** How a stored package was placed. */
 export type Placement = 'link' | 'clone' | 'copy';
@@ -37,6 +37,8 @@ async function copyInto(source: string, temp: string): Promise<Placement> {
 export async function place(source: string, destination: string, allowLink = true): Promise<Placement> {
   const temp = join(dirname(destination), tempFileName(basename(destination)));
   await mkdir(dirname(destination), { recursive: true });
+  // Listed so that a Ctrl-C between the link (or copy) and the rename leaves nothing behind.
+  const release = holdTempPath(temp);
   try {
     let how: Placement;
     try {
@@ -54,5 +56,7 @@ export async function place(source: string, destination: string, allowLink = tru
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;
+  } finally {
+    release();
   }
 }

@@ -63,6 +63,17 @@ function unlinkQuietly(path: string): void {
 }
 
 /**
+ * Lists `path` (a temporary file made by other means than {@link TempFile}, e.g. a link or copy into
+ * the destination directory) with the files removed when the process leaves; the returned function
+ * takes it off the list once it was renamed into place or removed.
+ */
+export function holdTempPath(path: string): () => void {
+  if (abandoned) throw new Error('the process is leaving: no new temporary files');
+  held.add(path);
+  return () => void held.delete(path);
+}
+
+/**
  * Removes every temporary file of this process at once, synchronously: for exit paths that cannot wait
  * (an `'exit'` listener). A file whose creation is still in flight may appear after this; see
  * {@link abandonTempFiles}.

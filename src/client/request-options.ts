@@ -29,7 +29,6 @@ const OWNED_HERE = new Map([
 
 // Control characters: never in a user name or password (a Basic value is base64, but a CR/LF in one
 // is a mistake in how it was read, e.g. a password file's line end kept twice).
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 function checkHeaders(headers: Readonly<Record<string, string>> | undefined, hasCredentials: boolean): Readonly<Record<string, string>> | undefined {

@@ -41,13 +41,17 @@ describe('mirror bases with a query (signed or token URLs)', () => {
     const base = `${good.url}?token=Tok3n&expires=1700000000#ignored`;
     const before = good.log.length;
     const events: DownloadEvent[] = [];
-    const resolution = await resolvePackages([packages[0]?.name ?? ''], { mirrors: [base], dest: await dest(), onEvent: (e) => events.push(e) });
+    const headers = { 'X-Api-Key': 'k-0' };
+    const resolution = await resolvePackages([packages[0]?.name ?? ''], { mirrors: [base], dest: await dest(), headers, onEvent: (e) => events.push(e) });
     assert.equal(resolution.targets.length, 1);
-    const batch = await downloadAll(resolution.targets, { mirrors: [base], dest: await dest(), onEvent: (e) => events.push(e) });
+    const batch = await downloadAll(resolution.targets, { mirrors: [base], dest: await dest(), headers, onEvent: (e) => events.push(e) });
     assert.equal(batch.succeeded, 1);
     const asked = good.log.slice(before);
     assert.ok(asked.some((r) => r.path === 'repodata/repomd.xml') && asked.some((r) => r.path === packages[0]?.repoPath), asked.map((r) => r.path).join(' '));
-    for (const r of asked) assert.equal(r.search, '?token=Tok3n&expires=1700000000', r.path);
+    for (const r of asked) {
+      assert.equal(r.search, '?token=Tok3n&expires=1700000000', r.path);
+      assert.equal(r.headers['x-api-key'], 'k-0', `the headers go with ${r.path} too`);
+    }
     const item = batch.items[0];
     assert.ok(item?.ok);
     assert.equal(item.result.mirror, `${good.url}?token=***&expires=1700000000`);

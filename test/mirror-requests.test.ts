@@ -91,6 +91,14 @@ describe('extra headers', () => {
     assert.match(asked[2]?.range ?? '', /^bytes=\d+-$/);
   });
 
+  test('sent from download lanes too, with the credentials', async () => {
+    const pkg = packages[1] as FixturePackage;
+    await download(pkg.repoPath, { mirrors: [good.url], dest: await dest(), headers, lanes: 1, reuse: false, ...quick });
+    assert.equal(good.requestsFor(pkg.repoPath).at(-1)?.headers['x-api-key'], 'k-1');
+    await download(pkg.repoPath, { mirrors: [good.url], dest: await dest(), username: 'me', password: 'pw', lanes: 1, reuse: false, ...quick });
+    assert.equal(good.requestsFor(pkg.repoPath).at(-1)?.headers.authorization, `Basic ${Buffer.from('me:pw').toString('base64')}`);
+  });
+
   test('never in a proxy CONNECT', async () => {
     let proxy: ScriptedServer | undefined;
     try {

@@ -43,6 +43,7 @@ export type {
   FailedEvent,
   BatchEvent,
   MetadataEvent,
+  MirrorDroppedEvent,
 } from './client/events.js';
 export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
 export type { PrimaryEntry } from './repo/primary-parser.js';

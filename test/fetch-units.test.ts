@@ -122,6 +122,19 @@ describe('targets and mirrors', () => {
     assert.equal(m.urlOf(t.segments).href, 'http://h/repo/Packages/l/libstdc++-13%20x.rpm');
     assert.equal(t.fileName, 'libstdc++-13 x.rpm');
   });
+  test('a signed or token base keeps its query after the joined path; a fragment is dropped', () => {
+    const set = new MirrorSet({ connectionsPerMirror: 1, cooldownAfter: 1, cooldown: 1 }, ['https://cdn.example/repo/?token=abc&expires=1700000000#frag', 'https://cdn.example/repo?sig=s%2Fx', 'https://h/r/?']);
+    const [signed, noSlash, empty] = set.mirrors;
+    assert.ok(signed && noSlash && empty);
+    assert.equal(signed.urlOf(['Packages', 'a.rpm']).href, 'https://cdn.example/repo/Packages/a.rpm?token=abc&expires=1700000000');
+    assert.equal(signed.urlOf(['repodata', 'repomd.xml']).href, 'https://cdn.example/repo/repodata/repomd.xml?token=abc&expires=1700000000');
+    assert.equal(noSlash.urlOf(['Packages', 'a b.rpm']).href, 'https://cdn.example/repo/Packages/a%20b.rpm?sig=s%2Fx', 'the query exactly as given');
+    assert.equal(empty.urlOf(['a.rpm']).href, 'https://h/r/a.rpm');
+    assert.equal(signed.label, 'https://cdn.example/repo/?token=***&expires=1700000000');
+    assert.throws(() => parseMirrorBase('file:///srv/repo/?x=1'), InvalidOptionError);
+    assert.equal(set.add('https://cdn.example/repo/?token=abc&expires=1700000000'), signed, 'the same base is the same mirror');
+    assert.notEqual(set.add('https://cdn.example/repo/?token=other'), signed, 'another token is another mirror');
+  });
   test('a path that could escape the destination or the mirror is refused', () => {
     for (const bad of ['../x.rpm', 'a/../../x.rpm', '/etc/x.rpm', 'a//x.rpm', 'a/./x.rpm', '', 'dir/']) {
       assert.throws(() => normalizeTarget(bad), InvalidOptionError, bad);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +21,7 @@ const NAME = 'rpmfetch-hello-1.0-1.noarch.rpm';
 const PATH = `Packages/${NAME}`;
 const original = readFileSync(join(FIXTURES, NAME));
 
-const SECRETS = ['MirrorPW-1', 'RedirPW-2', 'ProxyPW-3', 'TokenPW-4', 'UserTOKEN-5'];
+const SECRETS = ['MirrorPW-1', 'RedirPW-2', 'ProxyPW-3', 'TokenPW-4', 'UserTOKEN-5', 'HeaderPW-6', 'PassFilePW-7', 'PassArgPW-8', 'PassEnvPW-9'];
 
 function withCredentials(url: string, userinfo: string): string {
   return url.replace('http://', `http://${userinfo}@`);
@@ -31,11 +31,11 @@ function assertClean(what: string, text: string): void {
   for (const secret of SECRETS) assert.ok(!text.includes(secret), `${what} shows ${secret}:\n${text.slice(Math.max(0, text.indexOf(secret) - 300), text.indexOf(secret) + 100)}`);
 }
 
-async function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DEBUG: 'rpmfetch:*', DEBUG_COLORS: '0', FORCE_COLOR: '0' },
+    env: { ...process.env, DEBUG: 'rpmfetch:*', DEBUG_COLORS: '0', FORCE_COLOR: '0', ...env },
   });
   let out = '';
   let err = '';
@@ -76,6 +76,35 @@ describe('no secret in any output of the command line', () => {
     }
   });
 
+  test('headers, --username with each way of giving the password, a token mirror, a mirror dropped for its failures', async () => {
+    const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-secrets-'));
+    const passwordFile = join(dest, 'password');
+    await writeFile(passwordFile, 'PassFilePW-7\n');
+    const token = `${good.url}?token=TokenPW-4&expires=1`;
+    const ways: Array<{ args: string[]; env?: NodeJS.ProcessEnv; password: string }> = [
+      { args: ['--password-file', passwordFile], password: 'PassFilePW-7' },
+      { args: ['--password', 'PassArgPW-8'], password: 'PassArgPW-8' },
+      { args: [], env: { RPMFETCH_PASSWORD: 'PassEnvPW-9' }, password: 'PassEnvPW-9' },
+    ];
+    for (const json of [true, false]) {
+      for (const way of ways) {
+        const before = good.log.length;
+        const r = await run(
+          ['get', '--no-reuse', '--retries', '0', '--max-mirror-failures', '1', '--mirror', refused, '--mirror', token, '--header', 'X-Api-Key: HeaderPW-6', '--header', 'Cookie: s=HeaderPW-6', '--username', 'me', ...way.args, '--dest', dest, ...(json ? ['--json'] : []), PATH],
+          way.env,
+        );
+        assert.equal(r.code, 0, r.err);
+        const sent = good.log.slice(before).find((e) => e.path === PATH);
+        assert.equal(sent?.search, '?token=TokenPW-4&expires=1', 'the token went after the path');
+        assert.equal(sent?.headers['x-api-key'], 'HeaderPW-6');
+        assert.equal(sent?.headers.authorization, `Basic ${Buffer.from(`me:${way.password}`).toString('base64')}`);
+        assert.match(r.err, /dropped after 1 failed attempt/);
+        assertClean(json ? 'stdout (--json)' : 'stdout', r.out);
+        assertClean('stderr with DEBUG=rpmfetch:*', r.err);
+      }
+    }
+  });
+
   test('a run that fails: every attempt listed, through a proxy with a password', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-secrets-'));
     for (const json of [true, false]) {
@@ -96,7 +125,13 @@ describe('no secret in any output of the command line', () => {
   test('usage errors that quote a mirror or a proxy', async () => {
     for (const args of [
       ['get', '--mirror', 'ftp://user:MirrorPW-1@host/', 'x.rpm'],
-      ['get', '--mirror', 'http://user:MirrorPW-1@host/?q=1', 'x.rpm'],
+      ['get', '--mirror', 'file:///srv/repo/?token=TokenPW-4', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--header', 'X-Api-Key HeaderPW-6', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--header', 'Host: HeaderPW-6', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--header', 'X-A: HeaderPW-6', '--header', 'x-a: HeaderPW-6', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--header', 'Authorization: Bearer HeaderPW-6', '--username', 'u', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--password', 'PassArgPW-8', 'x.rpm'],
+      ['get', '--mirror', 'http://host/', '--username', 'u', '--password', 'PassArgPW-8\r\nX: 1', 'x.rpm'],
       ['get', '--proxy', 'socks5://user:ProxyPW-3@host:1080', '--mirror', 'http://host/', 'x.rpm'],
     ]) {
       const r = await run(args);
@@ -122,8 +157,12 @@ describe('no secret in results, events or errors of the API', () => {
     const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-secrets-'));
     const events: DownloadEvent[] = [];
     const err = await download(PATH, {
-      mirrors: [withCredentials(broken.url, 'u:MirrorPW-1')],
+      mirrors: [withCredentials(broken.url, 'u:MirrorPW-1'), `${refused}?sig=TokenPW-4`],
       proxy: { http: withCredentials(refused, 'p:ProxyPW-3') },
+      headers: { 'X-Api-Key': 'HeaderPW-6' },
+      username: 'u',
+      password: 'PassArgPW-8',
+      maxMirrorFailures: 1,
       dest,
       retries: 1,
       backoff: { min: 1, max: 2 },
@@ -134,5 +173,21 @@ describe('no secret in results, events or errors of the API', () => {
     assertClean('the error as JSON', JSON.stringify(err));
     assertClean('the stack', String(err.stack));
     assertClean('the events', JSON.stringify(events));
+  });
+
+  test('option errors about headers and credentials', async () => {
+    for (const bad of [
+      { headers: { 'X-A': 'HeaderPW-6\r\nInjected: 1' } },
+      { headers: { Host: 'HeaderPW-6' } },
+      { headers: { 'X A': 'HeaderPW-6' } },
+      { headers: { Authorization: 'Bearer HeaderPW-6' }, username: 'u' },
+      { password: 'PassArgPW-8' },
+      { username: 'u', password: 'PassArgPW-8\n' },
+    ]) {
+      const err = await download(PATH, { mirrors: [good.url], ...bad }).catch((e: unknown) => e as Error);
+      assert.ok(err instanceof Error && (err as { code?: string }).code === 'ERR_INVALID_OPTION', JSON.stringify(Object.keys(bad)));
+      assertClean('the message', err.message);
+      assertClean('the error as JSON', JSON.stringify(err));
+    }
   });
 });

@@ -453,13 +453,24 @@ describe('credentials and headers', () => {
     assert.equal((await readAll(await get(c, `${base}away-with-own`))).toString(), `Basic ${Buffer.from('other:pw').toString('base64')}|-`);
   });
 
-  test("the caller's Authorization and Cookie headers stay with the first origin", TEST, async () => {
-    const other = await echo();
-    const s = await scripted((req) => req.socket.write(/^GET \/away/.test(req.head) ? reply('', '302 Found', `Location: ${other.url}x\r\n`) : reply(`${req.header('authorization')}|${req.header('cookie')}`)));
+  test("the caller's headers stay with the first origin, but for Range", TEST, async () => {
+    const show = (req: { header(name: string): string | undefined }) => reply(['authorization', 'cookie', 'x-token', 'range'].map((n) => req.header(n) ?? '-').join('|'));
+    const other = await scripted((req) => req.socket.write(show(req)));
+    const s = await scripted((req) => req.socket.write(/^GET \/away/.test(req.head) ? reply('', '302 Found', `Location: ${other.url}x\r\n`) : show(req)));
     const c = client();
-    const headers = { authorization: 'Bearer t', cookie: 'a=b' };
-    assert.equal((await readAll(await get(c, `${s.url}here`, { headers }))).toString(), 'Bearer t|a=b');
-    assert.equal((await readAll(await get(c, `${s.url}away`, { headers }))).toString(), '-|-');
+    const headers = { authorization: 'Bearer t', cookie: 'a=b', 'x-token': 'k', range: 'bytes=0-' };
+    assert.equal((await readAll(await get(c, `${s.url}here`, { headers }))).toString(), 'Bearer t|a=b|k|bytes=0-');
+    assert.equal((await readAll(await get(c, `${s.url}away`, { headers }))).toString(), '-|-|-|bytes=0-');
+  });
+
+  test('credentials given apart from the URL: Basic to its origin only; userinfo wins', TEST, async () => {
+    const other = await echo();
+    const s = await scripted((req) => req.socket.write(/^GET \/away/.test(req.head) ? reply('', '302 Found', `Location: ${other.url}x\r\n`) : reply(req.header('authorization') ?? '-')));
+    const c = client();
+    const credentials = { username: 'me', password: 'p:w' };
+    assert.equal((await readAll(await get(c, `${s.url}here`, { credentials }))).toString(), `Basic ${Buffer.from('me:p:w').toString('base64')}`);
+    assert.equal((await readAll(await get(c, `${s.url.replace('//', '//u:v@')}here`, { credentials }))).toString(), `Basic ${Buffer.from('u:v').toString('base64')}`);
+    assert.equal((await readAll(await get(c, `${s.url}away`, { credentials }))).toString(), '-|-');
   });
 
   test('what is sent: identity coding, the user agent, Host; framing headers cannot be set', TEST, async () => {

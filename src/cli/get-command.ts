@@ -14,10 +14,11 @@ import { announceStop, type CliIo } from './io.js';
 import { Keyring } from '../rpm/keyring.js';
 import { readManifest } from './manifest.js';
 import { failedLines, LineReporter, TtyProgress, type Reporter } from './progress.js';
+import { addRequestFlags, requestOptionsFromFlags, type RequestFlags } from './request-flags.js';
 import { errorJson, ResultLines } from './result-lines.js';
 
-/** Flags of `rpmfetch get`, as commander hands them over. */
-export interface GetFlags {
+/** Flags of `rpmfetch get`, as commander hands them over (request headers and credentials: request-flags.ts). */
+export interface GetFlags extends Partial<RequestFlags> {
   mirror: string[];
   dest: string;
   manifest?: string;
@@ -207,6 +208,7 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
   if (flags.key.length > 0) options.keys = await Keyring.load(flags.key);
   const tls = await tlsFromFlags(flags);
   if (tls) options.tls = tls;
+  Object.assign(options, await requestOptionsFromFlags({ header: [], ...flags }));
   const dest = resolveOptions(options).dest; // validates every option before the first byte
   if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
@@ -252,7 +254,7 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
 
 /** Registers `get` on the program. */
 export function getCommand(io: CliIo, done: (code: number) => void, signal: AbortSignal): Command {
-  return new Command('get')
+  return addRequestFlags(new Command('get'))
     .description('download packages from mirrors; only verified files are left in --dest')
     .argument('[path...]', 'paths relative to every mirror (or absolute URLs); with --repo, package names')
     .option('--mirror <url>', 'mirror base URL, http(s):// or file://; repeat in order of preference', collect, [])

@@ -3,7 +3,7 @@
  * (one line per file in flight, then totals with rate and ETA), redrawn ten times a second. Elsewhere:
  * one line per finished file. `--quiet`: failures only.
  */
-import type { DownloadEvent, MetadataEvent } from '../client/events.js';
+import type { DownloadEvent, MetadataEvent, MirrorDroppedEvent } from '../client/events.js';
 import type { DownloadResult } from '../client/result.js';
 import type { DownloadError } from '../errors.js';
 import { displayName } from '../rpm/nevra.js';
@@ -52,6 +52,11 @@ export function metadataLine(event: MetadataEvent): string {
   return `repodata  ${name}${packages}  ${formatBytes(event.size)} ${from} in ${(event.duration / 1000).toFixed(1)} s`;
 }
 
+/** The line for a mirror retired by `--max-mirror-failures` (shown even with --quiet: it changes the run). */
+export function mirrorDroppedLine(event: MirrorDroppedEvent): string {
+  return `mirror  ${event.mirror} ${event.reason}`;
+}
+
 /** Receives every event of a run and writes to stderr as the mode wants. */
 export interface Reporter {
   onEvent(event: DownloadEvent): void;
@@ -74,6 +79,7 @@ export class LineReporter implements Reporter {
     if (event.type === 'done' && !this.quiet) this.write(doneLine(event.result));
     else if (event.type === 'metadata' && !this.quiet) this.write(metadataLine(event));
     else if (event.type === 'failed') this.note(failedLines(event.target, event.error));
+    else if (event.type === 'mirror-dropped') this.write(mirrorDroppedLine(event));
   }
 
   note(lines: readonly string[]): void {
@@ -151,6 +157,9 @@ export class TtyProgress implements Reporter {
         break;
       case 'batch':
         this.totals = event;
+        break;
+      case 'mirror-dropped':
+        this.pending.push(mirrorDroppedLine(event));
         break;
       default:
         break;

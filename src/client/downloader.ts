@@ -117,7 +117,7 @@ class DownloaderImpl implements Downloader {
     this.options = resolveOptions(options);
     const o = this.options;
     this.http = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
-    this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects });
+    this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects, ...o.request });
     this.set = new MirrorSet(o.health, o.mirrors);
     this.lanes = o.lanes > 0 ? new Lanes(o.lanes, laneInit(o)) : undefined;
     this.slots = new Slots(o.concurrency);
@@ -145,7 +145,8 @@ class DownloaderImpl implements Downloader {
       });
       return () => own;
     }
-    if (this.set.mirrors.length === 0) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
+    // Mirrors retired for their failures leave a DownloadError that says so (fetch-file.ts), not a usage error.
+    if (this.set.mirrors.length === 0 && this.set.retired.size === 0) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
     return () => this.set.mirrors;
   }
 

@@ -1,14 +1,14 @@
 /**
  * Every event a download, batch or resolution reports, for progress displays and logs: the fetch
  * layer's (started, progress, retry/failover, failed), the repository layer's (metadata) and the
- * client's own (queued, done, batch). Every event names its target (the path as given) so that one
+ * client's own (queued, done, batch); mirror-dropped when `maxMirrorFailures` retires a mirror. Every event names its target (the path as given) so that one
  * listener can follow many downloads.
  */
-import type { FailedEvent, ProgressEvent, RetryEvent, StartedEvent } from '../fetch/events.js';
+import type { FailedEvent, MirrorDroppedEvent, ProgressEvent, RetryEvent, StartedEvent } from '../fetch/events.js';
 import type { MetadataEvent } from '../repo/metadata-event.js';
 import type { DownloadResult } from './result.js';
 
-export type { FailedEvent, ProgressEvent, RetryEvent, StartedEvent } from '../fetch/events.js';
+export type { FailedEvent, MirrorDroppedEvent, ProgressEvent, RetryEvent, StartedEvent } from '../fetch/events.js';
 export type { MetadataEvent } from '../repo/metadata-event.js';
 
 /** The target is waiting for a free slot (batches only). */
@@ -52,4 +52,4 @@ export interface BatchEvent {
 }
 
 /** Any event a download, batch or resolution reports; switch on `type`. */
-export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent | MetadataEvent;
+export type DownloadEvent = QueuedEvent | StartedEvent | ProgressEvent | RetryEvent | DoneEvent | FailedEvent | BatchEvent | MetadataEvent | MirrorDroppedEvent;

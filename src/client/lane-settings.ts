@@ -12,5 +12,6 @@ export function laneInit(o: ResolvedOptions): LaneInit {
     ...(o.tls && { tls: o.tls }),
     maxRedirects: o.maxRedirects,
     allowInsecureRedirects: o.allowInsecureRedirects,
+    ...o.request,
   };
 }

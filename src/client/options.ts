@@ -13,6 +13,7 @@ import type { Keyring } from '../rpm/keyring.js';
 import type { OffloadMode } from '../rpm/stream-hasher.js';
 import { resolveProxy, type ProxyConfig, type ProxyOption } from '../transport/proxy.js';
 import type { DownloadEvent } from './events.js';
+import { resolveRequestExtras, type RequestExtras } from './request-options.js';
 
 const debug = createDebug('rpmfetch:retry');
 
@@ -89,6 +90,25 @@ export interface DownloadOptions {
   proxy?: ProxyOption;
   /** TLS towards https mirrors: extra trusted CAs, and a client certificate for mirrors that ask for one. */
   tls?: TlsOptions;
+  // --- request headers and credentials (README, "Credentials and extra headers") ---
+  /**
+   * Extra headers for every request to a mirror (packages and repository metadata), e.g.
+   * `{ Authorization: 'Bearer …' }`. Sent only to the origin of the URL asked for: not after a
+   * redirect to another origin, never in a proxy's CONNECT. Names must be tokens and values free of
+   * CR, LF and other control characters; the headers that frame a request or that rpmfetch sets
+   * itself (Host, Content-Length, Transfer-Encoding, Connection, Range, conditional headers,
+   * User-Agent, Proxy-Authorization…) are refused. Values never appear in any output.
+   */
+  headers?: Record<string, string>;
+  /**
+   * User name for HTTP Basic authentication with every mirror (a mirror URL's own userinfo wins).
+   * Sent to each mirror's own origin only: not after a redirect to another origin (an https → http
+   * redirect, when allowed, is another origin). No `:` in it (RFC 7617).
+   */
+  username?: string;
+  /** Password for {@link username}; needs it. Never appears in any output. */
+  password?: string;
+  // --- end request headers and credentials ---
 }
 
 /** TLS settings for https mirrors (PEM text or buffers). */
@@ -115,6 +135,17 @@ export interface BatchOptions {
   cooldownAfter?: number;
   /** First cooldown in ms; it doubles while the mirror keeps failing. Default 30 000. */
   cooldown?: number;
+  // --- mirror failure cap (README, "Mirror health") ---
+  /**
+   * A mirror that has served nothing yet is dropped by this Downloader once this many of its
+   * attempts have failed, as librepo's `allowedmirrorfailures` skips it (librepo's default is 4).
+   * What counts: connection failures, timeouts, stalls, cut-off bodies, 5xx other than 503, and bytes
+   * that fail verification; a 404/410, another 4xx, 429/503 (the mirror asked to slow down) and a
+   * lost hedge do not. A mirror that has served a file is never dropped by this count (its cooldown
+   * covers later trouble). Default 0: off (attempt budgets and cooldowns decide; see README).
+   */
+  maxMirrorFailures?: number;
+  // --- end mirror failure cap ---
   /**
    * Keep the last two primary files in memory (as received, compressed) so that a later `resolve()`
    * whose fresh repomd.xml describes the same file parses it without a request. Default true.
@@ -148,6 +179,8 @@ export interface ResolvedOptions {
   readonly keys: Keyring | undefined;
   readonly proxy: ProxyConfig;
   readonly tls: TlsOptions | undefined;
+  /** Headers and credentials of every request to a mirror. */
+  readonly request: RequestExtras;
 }
 
 export const USER_AGENT = 'rpmfetch/0.1';
@@ -197,6 +230,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
       connectionsPerMirror: count(o.connectionsPerMirror, 'connectionsPerMirror', 4, 1),
       cooldownAfter: count(o.cooldownAfter, 'cooldownAfter', 3, 1),
       cooldown: count(o.cooldown, 'cooldown', 30_000),
+      maxFailures: count(o.maxMirrorFailures, 'maxMirrorFailures', 0),
     },
     maxRedirects: count(o.maxRedirects, 'maxRedirects', 5),
     allowInsecureRedirects: o.allowInsecureRedirects ?? false,
@@ -211,6 +245,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     keys: o.keys,
     proxy: resolveProxy(o.proxy),
     tls: checkTls(o.tls),
+    request: resolveRequestExtras(o),
   };
 }
 

@@ -54,8 +54,25 @@ export interface RetryEvent {
   readonly wait: number;
 }
 
+/**
+ * A mirror reached `maxMirrorFailures` without having served a file: the Downloader asks it for
+ * nothing more (requests running finish).
+ */
+export interface MirrorDroppedEvent {
+  /** Discriminant of `DownloadEvent`. */
+  readonly type: 'mirror-dropped';
+  /** The file whose failed attempt was the last straw (path as given, or a metadata file's path). */
+  readonly target: string;
+  /** The mirror, as configured, credentials masked. */
+  readonly mirror: string;
+  /** Failed attempts counted against it. */
+  readonly failures: number;
+  /** Why, as the final errors of files left without a mirror word it. */
+  readonly reason: string;
+}
+
 /** What fetching a file reports. */
-export type FetchEvent = StartedEvent | ProgressEvent | RetryEvent;
+export type FetchEvent = StartedEvent | ProgressEvent | RetryEvent | MirrorDroppedEvent;
 
 /** A file failed for good: every attempt on every mirror, or an abort. */
 export interface FailedEvent {

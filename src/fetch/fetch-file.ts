@@ -86,12 +86,28 @@ interface Request {
 /** Failures that say something about a mirror's health (content and 404 do not). */
 const HEALTH_CODES = new Set(['ERR_CONNECT', 'ERR_CONNECT_TIMEOUT', 'ERR_RESPONSE_TIMEOUT', 'ERR_STALL', 'ERR_BODY_TRUNCATED', 'ERR_CONNECTION_RESET', 'ERR_NETWORK', 'ERR_TLS', 'ERR_HEDGE_LOST', 'ERR_BAD_RESPONSE']);
 
+/**
+ * Whether a failure counts towards `maxMirrorFailures` (README, "Mirror health"): a mirror that cannot
+ * be reached or answers with errors, or serves bytes that fail verification. Not a 404/410 or another
+ * 4xx (one file missing, a mirror out of sync), not 429/503 (the mirror asked us to slow down), not a
+ * lost hedge (slow is not broken), not a resumed file that failed (its bytes came from several
+ * responses), not our own trouble (fatal).
+ */
+function countsAgainstMirror(failure: AttemptFailure, resumed: boolean): boolean {
+  if (failure.kind === 'fatal' || failure.code === 'ERR_HEDGE_LOST') return false;
+  if (failure.phase === 'verify') return !resumed;
+  const status = failure.details.status;
+  return HEALTH_CODES.has(failure.code) || (status !== undefined && status >= 500 && status !== 503);
+}
+
 class FileFetch<T> {
   private readonly attempts: Attempt[] = [];
   private readonly schedule: AttemptSchedule;
   private readonly policy: FetchPolicy;
   private readonly transfer: Transfer<T>;
   private readonly label: string;
+  /** Every mirror this file could have asked, for the final error's wording. */
+  private readonly seen = new Set<Mirror>();
 
   constructor(
     private readonly job: FetchJob<T>,
@@ -146,7 +162,7 @@ class FileFetch<T> {
     const primary = await this.acquire(signal, true);
     if (!primary) {
       const tried = this.attempts.length;
-      throw new DownloadError('ERR_ALL_MIRRORS_FAILED', this.label, tried === 0 ? 'no mirror to ask' : `every mirror failed (${tried} attempt${tried === 1 ? '' : 's'})`, this.attempts);
+      throw new DownloadError('ERR_ALL_MIRRORS_FAILED', this.label, `${tried === 0 ? 'no mirror to ask' : `every mirror failed (${tried} attempt${tried === 1 ? '' : 's'})`}${this.retiredNote()}`, this.attempts);
     }
     const requests: Request[] = [];
     try {
@@ -188,7 +204,9 @@ class FileFetch<T> {
   private async acquire(signal: AbortSignal, wait: boolean, exclude?: Mirror): Promise<{ mirror: Mirror; attempt: number } | undefined> {
     const suspectAfter = this.policy.hedgeDelay ?? this.policy.timeouts.response;
     for (;;) {
-      const candidates = this.schedule.candidates(this.job.mirrors()).filter((c) => c.mirror !== exclude);
+      const mirrors = this.job.mirrors();
+      for (const m of mirrors) this.seen.add(m);
+      const candidates = this.schedule.candidates(mirrors).filter((c) => c.mirror !== exclude);
       if (candidates.length === 0) return undefined;
       const now = Date.now();
       const wakeAt = candidates.map((c) => Math.max(c.readyAt, c.mirror.blockedUntil));
@@ -325,6 +343,24 @@ class FileFetch<T> {
     return Math.max(base, 4 * mirror.timeToHeaders);
   }
 
+  /** Drops a mirror that reached `maxMirrorFailures` without serving a file, for every file of the Downloader. */
+  private retire(mirror: Mirror): void {
+    const n = mirror.countedFailures;
+    const why = `dropped after ${n} failed attempt${n === 1 ? '' : 's'} without serving a file (maxMirrorFailures)`;
+    debugMirror('%s: %s', mirror.label, why);
+    this.context.set.retire(mirror, why);
+    this.context.emit({ type: 'mirror-dropped', target: this.label, mirror: mirror.label, failures: n, reason: why });
+  }
+
+  /** "; A dropped after …" for the mirrors this file lost to `maxMirrorFailures`, or ''. */
+  private retiredNote(): string {
+    const retired = [...this.context.set.retired];
+    if (retired.length === 0) return '';
+    // A file that found no mirror at all lost the Downloader's own to retirement.
+    const mine = this.seen.size > 0 ? retired.filter(([m]) => this.seen.has(m)) : retired.filter(([, r]) => r.fromSet);
+    return mine.length === 0 ? '' : `; ${mine.map(([m, r]) => `${m.label} ${r.why}`).join('; ')}`;
+  }
+
   private record(request: Request, phase: Attempt['phase'], code: string, cause: string, status?: number, retryAfter?: number): Attempt {
     request.recorded = true;
     const attempt: Attempt = {
@@ -358,6 +394,7 @@ class FileFetch<T> {
     if (status === 429 || status === 503) mirror.throttled(failure.details.retryAfter);
     else if (blameMirror && (HEALTH_CODES.has(failure.code) || (status !== undefined && status >= 500))) mirror.failed();
     const resumed = this.transfer.resumed();
+    if (blameMirror && countsAgainstMirror(failure, resumed) && mirror.countFailure()) this.retire(mirror);
     if (attempt.bytes > 0) this.schedule.progressed(mirror);
     if (failure.kind === 'mirror-done' && failure.phase === 'verify' && resumed) {
       // The bytes came from more than one response: do not blame this mirror before it has served the

@@ -3,7 +3,7 @@
  * the attempt: 200, or 206 with exactly the range asked for, opens; everything else is a classified
  * {@link AttemptFailure}.
  */
-import type { HttpClient, HttpResponse } from '../transport/index.js';
+import type { BasicCredentials, HttpClient, HttpResponse } from '../transport/index.js';
 import { redactUrl } from '../transport/redact.js';
 import { AttemptFailure, classifyError } from './attempt-failure.js';
 import { parseRetryAfter } from './backoff.js';
@@ -14,6 +14,14 @@ export interface RedirectPolicy {
   readonly maxRedirects: number;
   /** Follow a redirect from https to http. Off by default: it would hand the download to anyone on the path. */
   readonly allowInsecureRedirects: boolean;
+}
+
+/** What every request to a mirror carries besides the file asked for. */
+export interface RequestPolicy extends RedirectPolicy {
+  /** The caller's headers, checked: for the origin of the URL asked for only (the transport drops them on a redirect elsewhere). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Basic credentials for the origin of the URL asked for, when the URL carries none of its own. */
+  readonly credentials?: BasicCredentials;
 }
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
@@ -48,12 +56,14 @@ export function statusFailure(res: Pick<HttpResponse, 'status' | 'statusText' | 
 }
 
 /** Requests `req.url` (with Range when there is an offset) and resolves once an acceptable response has arrived. */
-export async function openHttp(client: HttpClient, redirects: RedirectPolicy, req: OpenRequest): Promise<OpenedSource> {
+export async function openHttp(client: HttpClient, redirects: RequestPolicy, req: OpenRequest): Promise<OpenedSource> {
   let res: HttpResponse;
+  const headers = req.offset > 0 ? { ...redirects.headers, range: `bytes=${req.offset}-` } : redirects.headers;
   try {
     res = await client.request({
       url: req.url,
-      ...(req.offset > 0 && { headers: { range: `bytes=${req.offset}-` } }),
+      ...(headers && { headers }),
+      ...(redirects.credentials && { credentials: redirects.credentials }),
       // The transport's idle limit is the stall window's backstop; the rate is watched by the consumer.
       timeouts: { connect: req.timeouts.connect, response: req.timeouts.response, idle: req.timeouts.stall },
       signal: req.signal,

@@ -7,8 +7,16 @@
 import { InvalidOptionError } from '../errors.js';
 import { Mirror, parseMirrorBase, type HealthPolicy, type MirrorSnapshot } from './mirror.js';
 
+/** Why a mirror was retired, and whether it was one of the set's (rather than a target's own). */
+export interface Retirement {
+  readonly why: string;
+  readonly fromSet: boolean;
+}
+
 export class MirrorSet {
   private list: Mirror[] = [];
+  /** Mirrors dropped for their failures (`maxMirrorFailures`), with why, for the final errors' wording. */
+  private readonly retiredMirrors = new Map<Mirror, Retirement>();
   private slotWaiters: Array<() => void> = [];
   /** Wakes targets waiting for a slot whenever any mirror of this set returns one. */
   private readonly slotFreed = (): void => {
@@ -61,6 +69,24 @@ export class MirrorSet {
     // Targets waiting for one of its slots should look again.
     this.slotFreed();
     return true;
+  }
+
+  /**
+   * Drops a mirror for its failures (this set's or a target's own): no new attempt of any file goes to
+   * it; `why` is kept for the errors of files left without a mirror.
+   */
+  retire(mirror: Mirror, why: string): void {
+    const fromSet = this.drop(mirror);
+    if (!fromSet) {
+      mirror.dropped = true;
+      this.slotFreed();
+    }
+    this.retiredMirrors.set(mirror, { why, fromSet });
+  }
+
+  /** Mirrors retired so far, with why. */
+  get retired(): ReadonlyMap<Mirror, Retirement> {
+    return this.retiredMirrors;
   }
 
   /** Resolves when some slot is returned or a mirror changes (or the signal aborts). */

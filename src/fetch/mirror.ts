@@ -23,6 +23,8 @@ export interface HealthPolicy {
   readonly cooldownAfter: number;
   /** First cooldown in ms; each further cooldown without a success in between doubles it. */
   readonly cooldown: number;
+  /** Failed attempts after which a mirror that has served nothing is dropped (`maxMirrorFailures`); 0 or absent: never. */
+  readonly maxFailures?: number;
 }
 
 /** What a mirror looks like to the scheduler at one moment. */
@@ -59,8 +61,10 @@ export function parseMirrorBase(input: string | URL): URL {
     throw new InvalidOptionError(`mirror "${label}" is not a URL (use http://, https:// or file://)`);
   }
   if (!['http:', 'https:', 'file:'].includes(base.protocol)) throw new InvalidOptionError(`mirror "${label}": only http, https and file URLs are supported`);
-  if (base.search || base.hash) throw new InvalidOptionError(`mirror "${label}" must not have a query or fragment`);
+  // A fragment is never sent; dropped here, it cannot end up between a path and a query either.
+  base.hash = '';
   if (base.protocol === 'file:') {
+    if (base.search) throw new InvalidOptionError(`mirror "${label}": a file URL cannot have a query`);
     try {
       fileURLToPath(base);
     } catch (err) {
@@ -94,6 +98,8 @@ export class Mirror {
   private ttfb = 0;
   private successes = 0;
   private failures = 0;
+  /** Failed attempts that count towards `maxFailures` (fetch-file.ts decides which). */
+  private capFailures = 0;
   /** Bytes per second, exponentially weighted. */
   private throughputNow = 0;
   private successesSinceThrottle = 0;
@@ -113,9 +119,15 @@ export class Mirror {
     this.limitNow = policy.connectionsPerMirror;
   }
 
-  /** The URL of a target's path segments under this mirror (each segment percent-encoded). */
+  /**
+   * The URL of a target's path segments under this mirror (each segment percent-encoded). A signed or
+   * token base (`https://cdn/repo/?token=…`) keeps its query after the joined path
+   * (`https://cdn/repo/Packages/a.rpm?token=…`), as librepo and dnf send it.
+   */
   urlOf(segments: readonly string[]): URL {
-    return new URL(segments.map(encodeSegment).join('/'), this.base);
+    const url = new URL(segments.map(encodeSegment).join('/'), this.base);
+    url.search = this.base.search;
+    return url;
   }
 
   /**
@@ -207,6 +219,21 @@ export class Mirror {
       this.consecutiveFailures = 0;
       debug('%s: %d consecutive failures, cooling down for %d s', this.label, this.policy.cooldownAfter, Math.round(length / 1000));
     }
+  }
+
+  /**
+   * An attempt failed in a way that counts towards `maxFailures`. True when the mirror has now
+   * reached it without having served a file: it is to be dropped (librepo's `allowedmirrorfailures`).
+   */
+  countFailure(): boolean {
+    this.capFailures++;
+    const cap = this.policy.maxFailures ?? 0;
+    return cap > 0 && this.successes === 0 && this.capFailures >= cap && !this.dropped;
+  }
+
+  /** Failed attempts counted towards `maxFailures`. */
+  get countedFailures(): number {
+    return this.capFailures;
   }
 
   /** 429/503: fewer connections, and no new request before Retry-After. */

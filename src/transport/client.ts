@@ -19,7 +19,7 @@ import { Exchange } from './exchange.js';
 import { DEFAULT_READ_BUFFER_BYTES, KEEP_ALIVE_IDLE_MS } from './limits.js';
 import { ConnectionPool } from './pool.js';
 import { Credentials, redirectRefusal, redirectTarget } from './redirect.js';
-import { basicAuthorization, checkedHeaders, getRequest } from './request-head.js';
+import { basicAuthorization, checkedHeaders, getRequest, type BasicCredentials } from './request-head.js';
 import { HttpResponse } from './response.js';
 import { routeFor, type Route } from './route.js';
 import { secureContext, type TlsConfig } from './tls-context.js';
@@ -49,8 +49,14 @@ export interface RequestTimeouts {
 export interface RequestOptions {
   /** http: or https:; userinfo becomes Basic Authorization, for that origin only. */
   readonly url: URL;
-  /** Extra request headers (e.g. range). Framing, connection and coding headers are the client's. */
+  /**
+   * Extra request headers. Framing, connection and coding headers are the client's. Every one but
+   * Range is bound to the origin of `url`: a redirect to another origin (scheme, host or port) does
+   * not get them, as it does not get credentials; they never go into a proxy's CONNECT.
+   */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Basic credentials for the origin of `url` when its userinfo has none; never sent elsewhere. */
+  readonly credentials?: BasicCredentials;
   readonly timeouts: RequestTimeouts;
   /** Aborts at any stage, destroying the socket: ERR_ABORTED with the signal's reason as cause. */
   readonly signal?: AbortSignal;
@@ -60,8 +66,12 @@ export interface RequestOptions {
   readonly allowInsecureRedirects: boolean;
 }
 
-/** Headers bound to the origin of the request's first URL: dropped on a redirect elsewhere. */
-const ORIGIN_BOUND = new Set(['authorization', 'cookie']);
+/**
+ * Caller headers that follow a redirect to another origin: only Range, which is about the bytes asked
+ * for wherever they come from. The others (Authorization, Cookie, a CDN's token header) belong to the
+ * origin they were given for; curl lets all but Authorization and Cookie through, we are stricter.
+ */
+const ANY_ORIGIN = new Set(['range']);
 
 function positive(value: number, name: string): void {
   if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new TypeError(`${name} must be a positive number of ms, got ${String(value)}`);
@@ -102,7 +112,7 @@ export class HttpClient implements ConnectContext {
     if (options.url.protocol !== 'http:' && options.url.protocol !== 'https:') throw new TypeError(`not an http(s) URL: ${redactUrl(options.url)}`);
     const fields = checkedHeaders(options.headers);
     let url = options.url;
-    let credentials = Credentials.of(url);
+    let credentials = Credentials.of(url, options.credentials);
     for (let redirects = 0; ; redirects++) {
       const res = await this.send(url, this.hopFields(url, credentials, fields), timeouts, signal);
       const next = redirectTarget(res.status, res.headers.location, url);
@@ -159,7 +169,7 @@ export class HttpClient implements ConnectContext {
     const authorization = credentials.authorizationFor(url);
     if (authorization) out.set('authorization', authorization);
     const sameOrigin = url.origin === credentials.callerOrigin;
-    for (const [name, value] of fields) if (sameOrigin || !ORIGIN_BOUND.has(name)) out.set(name, value);
+    for (const [name, value] of fields) if (sameOrigin || ANY_ORIGIN.has(name)) out.set(name, value);
     return out;
   }
 

@@ -7,3 +7,4 @@ export { TransportError, type TransportErrorCode, type TransportPhase } from './
 export type { ChunkConsumer } from './exchange.js';
 export type { TlsConfig } from './tls-context.js';
 export { redirectRefusal } from './redirect.js';
+export { checkedHeaders, type BasicCredentials } from './request-head.js';

@@ -4,7 +4,7 @@
  * back to that origin, unless the Location carries its own.
  */
 import { redactUrl } from './redact.js';
-import { basicAuthorization } from './request-head.js';
+import { basicAuthorization, basicValue, type BasicCredentials } from './request-head.js';
 
 /** Statuses whose Location is followed (with GET, the only method we send). 300 and 304 are answers. */
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
@@ -36,9 +36,12 @@ export class Credentials {
     readonly callerOrigin: string,
   ) {}
 
-  /** Throws a TypeError for credentials with a malformed percent-escape. */
-  static of(url: URL): Credentials {
-    const value = basicAuthorization(url);
+  /**
+   * The credentials of a request's first URL: its userinfo, else `given` (which are for that URL's
+   * origin alone, like userinfo). Throws a TypeError for userinfo with a malformed percent-escape.
+   */
+  static of(url: URL, given?: BasicCredentials): Credentials {
+    const value = basicAuthorization(url) ?? (given && basicValue(given));
     return new Credentials(value === undefined ? undefined : { origin: url.origin, value }, url.origin);
   }
 

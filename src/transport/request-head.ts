@@ -19,10 +19,21 @@ function decoded(part: string, what: string): string {
   }
 }
 
+/** A user name and password given apart from any URL (the `username` and `password` options). */
+export interface BasicCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The Basic Authorization value of a user name and password (UTF-8, as curl sends them). */
+export function basicValue(credentials: BasicCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
 /** Basic credentials from a URL's userinfo (percent-decoded, as curl sends them), or undefined. */
 export function basicAuthorization(url: URL): string | undefined {
   if (!url.username && !url.password) return undefined;
-  return `Basic ${Buffer.from(`${decoded(url.username, 'user name')}:${decoded(url.password, 'password')}`).toString('base64')}`;
+  return basicValue({ username: decoded(url.username, 'user name'), password: decoded(url.password, 'password') });
 }
 
 /** Caller headers as lower-case name → value; throws a TypeError for any that could not be sent as given. */

@@ -26,6 +26,10 @@ export type Fault = (ctx: FaultContext) => void;
 
 export interface LoggedRequest {
   path: string;
+  /** The query as sent, `?` included ('' for none). */
+  search: string;
+  /** Every request header, names lower-cased. */
+  headers: IncomingMessage['headers'];
   range: string | undefined;
   status?: number;
 }
@@ -88,10 +92,11 @@ export class FaultMirror {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
+    const requested = new URL(req.url ?? '/', 'http://x');
+    const path = decodeURIComponent(requested.pathname.slice(1));
     const count = (this.counts.get(path) ?? 0) + 1;
     this.counts.set(path, count);
-    const entry: LoggedRequest = { path, range: req.headers.range };
+    const entry: LoggedRequest = { path, search: requested.search, headers: req.headers, range: req.headers.range };
     this.log.push(entry);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);

@@ -20,6 +20,10 @@ export interface LaneInit {
   readonly tls?: TlsConfig;
   readonly maxRedirects: number;
   readonly allowInsecureRedirects: boolean;
+  /** The caller's request headers, checked (the `headers` option). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The `username` and `password` options. */
+  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 /** A package transfer as a lane runs it. */

@@ -90,7 +90,14 @@ export type ErrorCode =
    * (In attempts) a mirror's repomd.xml matches neither the repomd.xml a metalink describes nor any of
    * its alternates: the mirror is out of date (or altered), and the next mirror is asked.
    */
-  | 'ERR_REPOMD_MISMATCH';
+  | 'ERR_REPOMD_MISMATCH'
+  /**
+   * A `.repo` file is malformed (a key before any `[section]`, a line without `=`, an empty or duplicate
+   * section, a value dnf would not read), or two files define one repository id. Names the file and line.
+   */
+  | 'ERR_REPO_FILE'
+  /** A variable (`$releasever`, `${name}`, …) in a repository URL has no value; names the variable. */
+  | 'ERR_REPO_VARIABLE';
 
 /** Base class of every error rpmfetch raises. */
 export class RpmfetchError extends Error {
@@ -274,5 +281,73 @@ export class MetalinkError extends DownloadError {
 export class MirrorlistError extends DownloadError {
   constructor(url: string, summary: string, attempts: readonly Attempt[] = [], options?: { cause?: unknown }) {
     super('ERR_MIRRORLIST', url, summary, attempts, options);
+  }
+}
+
+/**
+ * A `.repo` file (or the text given to `parseRepoFile`) is malformed, or two files define the same
+ * repository id. A usage error: the message names the file and the line, as `FILE:LINE: what`.
+ */
+export class RepoFileError extends RpmfetchError {
+  /** The file, when the text came from one (or was named with the `file` option). */
+  readonly file: string | undefined;
+  /** The line (from 1) the problem is on, when it is on one. */
+  readonly line: number | undefined;
+
+  constructor(message: string, where: { readonly file?: string | undefined; readonly line?: number | undefined } = {}) {
+    const place = `${where.file ?? '<repo text>'}${where.line !== undefined ? `:${where.line}` : ''}`;
+    super('ERR_REPO_FILE', `${place}: ${message}`);
+    this.file = where.file;
+    this.line = where.line;
+  }
+}
+
+/**
+ * A repository URL (or path) uses a variable that has no value, or a `${…}` reference dnf would leave
+ * as written. rpmfetch never requests a URL with a literal `$releasever` in it: the message names the
+ * variable, the repository and the key, and says how to give it a value.
+ */
+export class RepoVariableError extends RpmfetchError {
+  /** The first variable without a value, without its `$` (`releasever`); empty when only `malformed` is. */
+  readonly variable: string;
+  /** Every variable without a value in the text, in order of appearance. */
+  readonly variables: readonly string[];
+  /** `${…}` references that are not well formed (`${releasever`), as written. */
+  readonly malformed: readonly string[];
+  /** The repository id, when the text belongs to a repository. */
+  readonly repoId: string | undefined;
+  /** The key (`baseurl`, `metalink`, …), when the text is a repository's value. */
+  readonly key: string | undefined;
+  /** The file the repository came from. */
+  readonly file: string | undefined;
+  /** The line of the key in that file. */
+  readonly line: number | undefined;
+
+  constructor(
+    variables: readonly string[],
+    text: string,
+    where: { readonly repoId?: string | undefined; readonly key?: string | undefined; readonly file?: string | undefined; readonly line?: number | undefined } = {},
+    malformed: readonly string[] = [],
+  ) {
+    const place = where.file !== undefined ? `${where.file}${where.line !== undefined ? `:${where.line}` : ''}: ` : '';
+    const owner = where.repoId !== undefined ? `[${where.repoId}]${where.key !== undefined ? ` ${where.key}` : ''}: ` : where.key !== undefined ? `${where.key}: ` : '';
+    const problems: string[] = [];
+    if (variables.length > 0) {
+      const names = variables.map((v) => `$${v}`).join(', ');
+      const how = variables.map((v) => (v === 'releasever' ? '--releasever' : `--setvar ${v}=VALUE`)).join(', ');
+      problems.push(
+        `${variables.length > 1 ? 'variables' : 'variable'} ${names} ${variables.length > 1 ? 'have' : 'has'} no value ` +
+          `(give ${how}, a file in the vars directory, or DNF_VAR_${variables[0]})`,
+      );
+    }
+    if (malformed.length > 0) problems.push(`malformed variable reference ${malformed.map((m) => `"${m}"`).join(', ')} (no closing "}" or an unknown \${name:…} form)`);
+    super('ERR_REPO_VARIABLE', `${place}${owner}${problems.join('; ')} in "${text}"`);
+    this.variable = variables[0] ?? '';
+    this.variables = variables;
+    this.malformed = malformed;
+    this.repoId = where.repoId;
+    this.key = where.key;
+    this.file = where.file;
+    this.line = where.line;
   }
 }

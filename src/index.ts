@@ -53,6 +53,45 @@ export { rpmArch } from './repo/arch.js';
 export { kojiBuildPath, kojiRepoPath, kojiRpmFileName, kojiRpmPath, kojiTarget, kojiTaskPath, type KojiPathOptions, type KojiRpmInfo } from './repo/koji.js';
 export { rpmvercmp, compareEvr, type Evr } from './rpm/vercmp.js';
 export {
+  parseRepoFile,
+  loadRepoFiles,
+  repoSource,
+  selectRepos,
+  type RepoConfig,
+  type RepoSource,
+  type ParseRepoFileOptions,
+  type LoadRepoFilesOptions,
+} from './repo/repo-file.js';
+export {
+  substituteVars,
+  expandUrl,
+  loadRepoVars,
+  mergeRepoVars,
+  readVarsDirs,
+  varsFromEnv,
+  parseSetvar,
+  baseArch,
+  detectArch,
+  type RepoVars,
+  type RepoVarSources,
+  type LoadRepoVarsOptions,
+  type Substitution,
+  type VarContext,
+} from './repo/repo-vars.js';
+export {
+  chooseAcrossRepos,
+  compareCandidates,
+  matchesPackageSpec,
+  repoOffers,
+  type ChoicePackage,
+  type RepoRank,
+  type RepoCandidate,
+  type RepoChoice,
+  type ChoiceRule,
+  type ChoiceOptions,
+  type PackageFilters,
+} from './repo/repo-choice.js';
+export {
   RpmfetchError,
   DownloadError,
   type ExistingFile,
@@ -64,5 +103,7 @@ export {
   RepoError,
   MetalinkError,
   MirrorlistError,
+  RepoFileError,
+  RepoVariableError,
   type ErrorCode,
 } from './errors.js';

@@ -15,10 +15,12 @@ import { Keyring } from '../rpm/keyring.js';
 import { readManifest } from './manifest.js';
 import { failedLines, LineReporter, TtyProgress, type Reporter } from './progress.js';
 import { addRequestFlags, requestOptionsFromFlags, type RequestFlags } from './request-flags.js';
+import { addRepoFileFlags, openReposFromFlags, usesRepoFiles, type RepoFileFlags } from './repofile-flags.js';
 import { errorJson, ResultLines } from './result-lines.js';
+import type { RepoSet, RepoSetResolution } from '../client/repo-set.js';
 
 /** Flags of `rpmfetch get`, as commander hands them over (request headers and credentials: request-flags.ts). */
-export interface GetFlags extends Partial<RequestFlags> {
+export interface GetFlags extends Partial<RequestFlags>, Partial<RepoFileFlags> {
   mirror: string[];
   dest: string;
   manifest?: string;
@@ -159,7 +161,13 @@ export async function targetsFromFlags(paths: string[], flags: GetFlags): Promis
 
 /** Checks the flag combinations of repository mode. */
 function checkRepoFlags(queries: string[], flags: GetFlags): void {
-  const discovered = flags.metalink !== undefined || flags.mirrorlist !== undefined;
+  if (usesRepoFiles(flags)) {
+    if (flags.mirror.length > 0 || flags.metalink !== undefined || flags.mirrorlist !== undefined || flags.repoGpgcheck) {
+      throw new InvalidOptionError('--repofile takes the mirrors (and repo_gpgcheck) from the .repo files: no --mirror, --metalink, --mirrorlist or --repo-gpgcheck with it');
+    }
+    flags.repo = true;
+  }
+  const discovered = flags.metalink !== undefined || flags.mirrorlist !== undefined || usesRepoFiles(flags);
   if (flags.metalink !== undefined && flags.mirrorlist !== undefined) throw new InvalidOptionError('give --metalink or --mirrorlist, not both');
   // A metalink or mirrorlist names a repository: its arguments are package names.
   if (discovered) flags.repo = true;
@@ -172,7 +180,7 @@ function checkRepoFlags(queries: string[], flags: GetFlags): void {
     throw new InvalidOptionError('--repo takes package names; --manifest, --size, --sha256 and --integrity do not apply (the repository supplies size and checksum)');
   }
   if (queries.length === 0) throw new InvalidOptionError('--repo needs package names (NAME, NAME.ARCH or N-[E:]V-R[.A])');
-  if (flags.mirror.length === 0 && !discovered) throw new InvalidOptionError('--repo needs at least one --mirror (the repository base), or --metalink or --mirrorlist');
+  if (flags.mirror.length === 0 && !discovered) throw new InvalidOptionError('--repo needs at least one --mirror (the repository base), or --metalink, --mirrorlist or --repofile');
 }
 
 /** Resolves the queries, reporting those that fail; undefined when the metadata itself failed. */
@@ -189,12 +197,31 @@ async function resolveForCli(downloader: Downloader, queries: string[], flags: G
     if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
     // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
     // fails with it, attempts included.
-    for (const query of queries) out(JSON.stringify(errorJson(query, null, err, query)));
+    for (const query of queries) out(JSON.stringify(errorJson(query, null, err, { query })));
     return undefined;
   }
   for (const item of resolution.items) {
     if (item.ok) continue;
-    out(JSON.stringify(errorJson(item.query, null, item.error, item.query)));
+    out(JSON.stringify(errorJson(item.query, null, item.error, { query: item.query })));
+    reporter.note(failedLines(item.query, item.error));
+  }
+  return resolution;
+}
+
+/** As {@link resolveForCli}, across the repositories of .repo files. */
+async function resolveSetForCli(set: RepoSet, queries: string[], flags: GetFlags, out: (line: string) => void, reporter: Reporter): Promise<RepoSetResolution | undefined> {
+  let resolution: RepoSetResolution;
+  try {
+    resolution = await set.resolve(queries, { arch: flags.arch });
+  } catch (err) {
+    if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
+    for (const query of queries) out(JSON.stringify(errorJson(query, null, err, { query })));
+    reporter.note([`FAIL  ${err.message}`]);
+    return undefined;
+  }
+  for (const item of resolution.items) {
+    if (item.ok) continue;
+    out(JSON.stringify(errorJson(item.query, null, item.error, { query: item.query })));
     reporter.note(failedLines(item.query, item.error));
   }
   return resolution;
@@ -218,14 +245,39 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
   const stopListening = announceStop(signal, (line) => reporter.note([line]));
   /** Repository mode: the queries each target answers, for the JSON lines. */
   const queriesOf = new Map<string, string>();
+  /** With --repofile: the repository each target comes from. */
+  const reposOf = new Map<string, string>();
   // On a terminal that shows both streams, a result line must not land where the display redraws.
   const out = !flags.json ? () => {} : io.sharedTerminal ? (line: string) => reporter.interject(() => io.out(line)) : (line: string) => io.out(line);
-  const lines = new ResultLines(dest, out, (path) => queriesOf.get(path));
+  const lines = new ResultLines(dest, out, (path) => ({ query: queriesOf.get(path), repo: reposOf.get(path) }));
   const onEvent = (event: DownloadEvent): void => {
     // The result line first: it is the output; a display that throws must not cost it.
     lines.onEvent(event);
     reporter.onEvent(event);
   };
+  if (usesRepoFiles(flags)) {
+    const { mirrors: _fromFiles, ...base } = options;
+    const skip = (repo: string, err: RpmfetchError) => reporter.note([`warning: repository ${repo} skipped (skip_if_unavailable=1): ${err.message}`]);
+    const set = await openReposFromFlags(flags as GetFlags & RepoFileFlags, { ...base, onEvent, metadataCache: false, onSkip: skip });
+    try {
+      const resolved = await resolveSetForCli(set, args, flags, out, reporter);
+      if (!resolved) return 1;
+      for (const item of resolved.items) {
+        if (!item.ok) continue;
+        const path = item.package.target.path;
+        queriesOf.set(path, [queriesOf.get(path), item.query].filter(Boolean).join(' '));
+        reposOf.set(path, item.repo);
+      }
+      lines.expect(resolved.targets.map((t) => t.target));
+      const batch = await set.downloadAll(resolved.targets);
+      lines.finish(batch.items);
+      return batch.failed + resolved.items.filter((i) => !i.ok).length === 0 ? 0 : 1;
+    } finally {
+      stopListening();
+      reporter.finish();
+      set.close();
+    }
+  }
   // Loaded here, not with the CLI: `rpmfetch verify` does without the HTTP and repository stack.
   const { createDownloader } = await import('../client/downloader.js');
   // One resolve per process: no primary file worth keeping in memory.
@@ -254,7 +306,7 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
 
 /** Registers `get` on the program. */
 export function getCommand(io: CliIo, done: (code: number) => void, signal: AbortSignal): Command {
-  return addRequestFlags(new Command('get'))
+  return addRepoFileFlags(addRequestFlags(new Command('get')))
     .description('download packages from mirrors; only verified files are left in --dest')
     .argument('[path...]', 'paths relative to every mirror (or absolute URLs); with --repo, package names')
     .option('--mirror <url>', 'mirror base URL, http(s):// or file://; repeat in order of preference', collect, [])

@@ -4,7 +4,7 @@
  * outside (see shutdown.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, RepoFileError, RepoVariableError } from '../errors.js';
 import { getCommand } from './get-command.js';
 import { processIo, type CliIo } from './io.js';
 import { verifyCommand } from './verify-command.js';
@@ -38,7 +38,8 @@ export async function main(argv: string[], io: CliIo = processIo(), signal: Abor
       const benign = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
       return benign ? 0 : EXIT_USAGE;
     }
-    if (err instanceof InvalidOptionError) {
+    // A .repo file that cannot be read as written is bad input of the command line's, like a bad flag.
+    if (err instanceof InvalidOptionError || err instanceof RepoFileError || err instanceof RepoVariableError) {
       io.err(`rpmfetch: ${err.message}`);
       return EXIT_USAGE;
     }

@@ -15,13 +15,21 @@ import type { DownloadEvent } from '../client/events.js';
 import type { DownloadResult } from '../client/result.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 
+/** Repository mode: the queries a target answers and the repository it comes from (with --repofile). */
+export interface TargetAbout {
+  readonly query?: string | undefined;
+  readonly repo?: string | undefined;
+}
+
+const aboutJson = (about: TargetAbout): object => ({ ...(about.query !== undefined && { query: about.query }), ...(about.repo !== undefined && { repo: about.repo }) });
+
 /** The line of a verified target. */
-export function resultJson(path: string, r: DownloadResult, query?: string): object {
+export function resultJson(path: string, r: DownloadResult, about: TargetAbout = {}): object {
   return {
     file: r.file,
     ok: true,
     path,
-    ...(query !== undefined && { query }),
+    ...aboutJson(about),
     nevra: r.rpm.nevra,
     url: r.url,
     mirror: r.mirror,
@@ -34,14 +42,14 @@ export function resultJson(path: string, r: DownloadResult, query?: string): obj
 }
 
 /** The line of a failed target (`file` null for a query that named no package). */
-export function errorJson(path: string, file: string | null, err: unknown, query?: string): object {
+export function errorJson(path: string, file: string | null, err: unknown, about: TargetAbout = {}): object {
   const error =
     err instanceof DownloadError
       ? err.toJSON()
       : err instanceof RpmfetchError
         ? { code: err.code, message: err.message, attempts: [] }
         : { code: 'ERR_INTERNAL', message: String(err), attempts: [] };
-  return { file, ok: false, path, ...(query !== undefined && { query }), nevra: null, error };
+  return { file, ok: false, path, ...aboutJson(about), nevra: null, error };
 }
 
 export class ResultLines {
@@ -52,8 +60,8 @@ export class ResultLines {
   constructor(
     private readonly dest: string,
     private readonly write: (line: string) => void,
-    /** Repository mode: the queries a path answers. */
-    private readonly queryOf: (path: string) => string | undefined = () => undefined,
+    /** Repository mode: the queries a path answers, and its repository. */
+    private readonly about: (path: string) => TargetAbout = () => ({}),
   ) {}
 
   private destinationOf(target: Target): string {
@@ -85,13 +93,13 @@ export class ResultLines {
 
   onEvent(event: DownloadEvent): void {
     if (event.type === 'done') {
-      if (this.take(event.target, event.result.file)) this.write(JSON.stringify(resultJson(event.target, event.result, this.queryOf(event.target))));
+      if (this.take(event.target, event.result.file)) this.write(JSON.stringify(resultJson(event.target, event.result, this.about(event.target))));
     } else if (event.type === 'failed') {
       // Other paths (repository metadata files) are not targets: resolveForCli reports them.
       const files = [...(this.owed.get(event.target)?.keys() ?? [])];
       const file = files[0];
       if (files.length === 1 && file !== undefined && this.take(event.target, file)) {
-        this.write(JSON.stringify(errorJson(event.target, file, event.error, this.queryOf(event.target))));
+        this.write(JSON.stringify(errorJson(event.target, file, event.error, this.about(event.target))));
       }
     }
   }
@@ -103,8 +111,8 @@ export class ResultLines {
       if (!target) return;
       const file = this.destinationOf(target);
       if (!this.take(item.target, file)) return;
-      const query = this.queryOf(item.target);
-      this.write(JSON.stringify(item.ok ? resultJson(item.target, item.result, query) : errorJson(item.target, file, item.error, query)));
+      const about = this.about(item.target);
+      this.write(JSON.stringify(item.ok ? resultJson(item.target, item.result, about) : errorJson(item.target, file, item.error, about)));
     });
   }
 }

@@ -13,6 +13,8 @@ import { SourceOpener } from '../fetch/source-opener.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { MetadataCache } from '../repo/metadata-cache.js';
 import type { MetadataContext } from '../repo/metadata-fetch.js';
+import { fetchKeys } from '../repo/key-fetch.js';
+import type { Keyring } from '../rpm/keyring.js';
 import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
 import { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
@@ -79,6 +81,13 @@ export interface Downloader {
    * mirror serves usable metadata; an unknown name is an item with `ok: false` (`ERR_NOT_IN_REPO`).
    */
   resolve(queries: readonly string[], options?: CallOptions & ResolveOptions): Promise<Resolution>;
+  /**
+   * Reads public keys from URLs, as a .repo file's `gpgkey` gives them: `file://` from the disk,
+   * `http(s)://` through this Downloader (its retries, proxy and TLS), each at most 1 MiB. For a
+   * Downloader of its own: keys are fixed when a Downloader is created. Rejects with
+   * `InvalidOptionError` for a key that cannot be read or is not an OpenPGP public key.
+   */
+  readKeys(urls: readonly string[], options?: CallOptions): Promise<Keyring>;
   /** Mirror health, in the current order of preference, for diagnostics. */
   mirrors(): MirrorSnapshot[];
   /**
@@ -228,9 +237,8 @@ class DownloaderImpl implements Downloader {
     return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
   }
 
-  resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
-    const emit = this.emitter(options.onEvent);
-    const context: MetadataContext = {
+  private metadataContext(emit: (e: DownloadEvent) => void): MetadataContext {
+    return {
       fetch: this.fetchContext(emit),
       opener: this.opener,
       mirrors: () => this.set.mirrors,
@@ -239,7 +247,16 @@ class DownloaderImpl implements Downloader {
       // Mirrors a metalink or mirrorlist names (ResolveOptions.metalink, .mirrorlist) join this Downloader's.
       addMirror: (base) => void this.set.add(base),
     };
+  }
+
+  resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
+    const context = this.metadataContext(this.emitter(options.onEvent));
     return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache);
+  }
+
+  async readKeys(urls: readonly string[], options: CallOptions = {}): Promise<Keyring> {
+    const context = this.metadataContext(this.emitter(options.onEvent));
+    return (await fetchKeys(urls, context, this.combined(options.signal))).keyring;
   }
 
   mirrors(): MirrorSnapshot[] {

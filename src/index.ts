@@ -47,9 +47,9 @@ export type {
 } from './client/events.js';
 export type { Resolution, ResolveItem, ResolveOptions, RepoPackage } from './repo/resolve.js';
 export type { RepoBaseOptions } from './client/repo-options.js';
-export { openRepos, RepoSet, type OpenRepo, type RepoSetItem, type RepoSetOptions, type RepoSetResolution, type RepoTarget } from './client/repo-set.js';
+export { openRepos, RepoSet, type OpenRepo, type RepoSetItem, type RepoSetOptions, type RepoSetResolution, type RepoTarget, type SkippedRepo } from './client/repo-set.js';
 export type { PrimaryEntry } from './repo/primary-parser.js';
-export { parseMetalink, type Metalink, type MetalinkMirror, type RepomdVersion, type MetalinkHashType } from './repo/metalink.js';
+export { parseMetalink, type DroppedUrl, type Metalink, type MetalinkMirror, type RepomdVersion, type MetalinkHashType } from './repo/metalink.js';
 export { parseMirrorlist, type Mirrorlist } from './repo/mirrorlist.js';
 export { rpmArch } from './repo/arch.js';
 export { kojiBuildPath, kojiRepoPath, kojiRpmFileName, kojiRpmPath, kojiTarget, kojiTaskPath, type KojiPathOptions, type KojiRpmInfo } from './repo/koji.js';

@@ -23,7 +23,9 @@ export interface RepoSetOptions extends RepoBaseOptions {
 
 /** One repository of the set, with the Downloader that serves it. */
 export interface OpenRepo {
+  /** The repository as its .repo file describes it. */
   readonly config: RepoConfig;
+  /** The Downloader serving it (its mirrors, TLS, proxy, credentials and keys). */
   readonly downloader: Downloader;
 }
 
@@ -38,10 +40,13 @@ export interface RepoTarget {
 /** The outcome of one query across the repositories. */
 export type RepoSetItem =
   | {
+      /** The query as given. */
       readonly query: string;
+      /** A repository offers a package for it. */
       readonly ok: true;
       /** The repository the package is taken from. */
       readonly repo: string;
+      /** The package chosen, with its target. */
       readonly package: RepoPackage;
       /** Which rule set the choice apart (`only` when one repository offered the name). */
       readonly decidedBy: ChoiceRule;
@@ -49,11 +54,21 @@ export type RepoSetItem =
       readonly reason: string;
     }
   | {
+      /** The query as given. */
       readonly query: string;
+      /** No repository offers a package for it. */
       readonly ok: false;
       /** `ERR_NOT_IN_REPO` when no repository offers it (the message names them), or the repository's own error. */
       readonly error: RpmfetchError;
     };
+
+/** A repository left out of a resolve. */
+export interface SkippedRepo {
+  /** The repository id. */
+  readonly repo: string;
+  /** Why it could not be used. */
+  readonly error: RpmfetchError;
+}
 
 /** What the repositories said for a list of queries. */
 export interface RepoSetResolution {
@@ -62,7 +77,7 @@ export interface RepoSetResolution {
   /** The chosen packages, without duplicates. */
   readonly targets: readonly RepoTarget[];
   /** Repositories left out (`skip_if_unavailable=1`) and why. */
-  readonly skipped: ReadonlyArray<{ readonly repo: string; readonly error: RpmfetchError }>;
+  readonly skipped: readonly SkippedRepo[];
   /** Each repository's own resolution, by id. */
   readonly resolutions: ReadonlyMap<string, Resolution>;
 }
@@ -73,8 +88,10 @@ function inRepo(repo: string, err: unknown): unknown {
   return err;
 }
 
+/** The repositories of .repo files, each with its own Downloader; see {@link openRepos}. */
 export class RepoSet {
   private constructor(
+    /** The repositories, in the files' order. */
     readonly repos: readonly OpenRepo[],
     private readonly resolveOptions: ReadonlyMap<string, ResolveOptions>,
     private readonly onSkip: RepoSetOptions['onSkip'],
@@ -117,7 +134,7 @@ export class RepoSet {
    * used.
    */
   async resolve(queries: readonly string[], options: CallOptions & Pick<ResolveOptions, 'arch'> = {}): Promise<RepoSetResolution> {
-    const skipped: Array<{ repo: string; error: RpmfetchError }> = [];
+    const skipped: SkippedRepo[] = [];
     const resolutions = new Map<string, Resolution>();
     const outcomes = await Promise.allSettled(this.repos.map((r) => r.downloader.resolve(queries, { ...options, ...this.resolveOptions.get(r.config.id) })));
     for (const [i, outcome] of outcomes.entries()) {
@@ -186,6 +203,7 @@ export class RepoSet {
     return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
   }
 
+  /** Closes every repository's Downloader. */
   close(): void {
     for (const r of this.repos) r.downloader.close();
   }

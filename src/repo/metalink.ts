@@ -11,9 +11,18 @@ import { MetalinkError, RpmfetchError } from '../errors.js';
 import { parseMirrorBase } from '../fetch/mirror.js';
 import { XmlScanner } from './xml-scanner.js';
 
+/** A URL of a metalink or mirrorlist that is not used, and why. */
+export interface DroppedUrl {
+  /** The URL as listed (at most 200 characters of it). */
+  readonly url: string;
+  /** Why it is not used (`rsync is not fetched`, `listed twice`, …). */
+  readonly reason: string;
+}
+
 /** Hash types of a metalink, weakest first (the order librepo ranks them in). */
 export const METALINK_HASH_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
-export type MetalinkHashType = (typeof METALINK_HASH_TYPES)[number];
+/** A hash type a metalink may give for repomd.xml (others are ignored). */
+export type MetalinkHashType = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
 const HEX_LENGTH: Record<MetalinkHashType, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
@@ -58,10 +67,10 @@ export interface Metalink {
   readonly repomd: RepomdVersion;
   /** Older versions mirrors may still serve, each acceptable as well. */
   readonly alternates: readonly RepomdVersion[];
-  /** Usable mirrors, highest preference first (document order among equals), at most {@link MAX_DISCOVERED_MIRRORS}. */
+  /** Usable mirrors, highest preference first (document order among equals), at most 256. */
   readonly mirrors: readonly MetalinkMirror[];
   /** URLs left out, and why (rsync, ftp, unknown schemes, malformed, duplicates, past the cap). */
-  readonly dropped: readonly { readonly url: string; readonly reason: string }[];
+  readonly dropped: readonly DroppedUrl[];
 }
 
 /** What is suffixed to a mirror's repository base in a metalink's `<url>`s. */

@@ -8,16 +8,16 @@
 import { pathToFileURL } from 'node:url';
 import { MirrorlistError } from '../errors.js';
 import { parseMirrorBase } from '../fetch/mirror.js';
-import { MAX_DISCOVERED_MIRRORS, METALINK_MAX_BYTES, summarize, unusable } from './metalink.js';
+import { MAX_DISCOVERED_MIRRORS, METALINK_MAX_BYTES, summarize, unusable, type DroppedUrl } from './metalink.js';
 
 /** A parsed mirrorlist. */
 export interface Mirrorlist {
   /** Where it came from (credentials masked). */
   readonly source: string;
-  /** Usable repository bases, in the list's order, at most {@link MAX_DISCOVERED_MIRRORS}. */
+  /** Usable repository bases, in the list's order, at most 256. */
   readonly mirrors: readonly string[];
   /** Lines that were URLs but are not used, and why. */
-  readonly dropped: readonly { readonly url: string; readonly reason: string }[];
+  readonly dropped: readonly DroppedUrl[];
   /** Lines that were neither comments, blank nor URLs. */
   readonly junk: number;
 }

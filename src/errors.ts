@@ -97,7 +97,12 @@ export type ErrorCode =
    */
   | 'ERR_REPO_FILE'
   /** A variable (`$releasever`, `${name}`, …) in a repository URL has no value; names the variable. */
-  | 'ERR_REPO_VARIABLE';
+  | 'ERR_REPO_VARIABLE'
+  /**
+   * With `cacheOnly` (`--cacheonly`), what was asked for is not in the cache: a repository's metadata
+   * (repomd.xml or its primary file) or a package. Nothing was requested from the network.
+   */
+  | 'ERR_NOT_CACHED';
 
 /** Base class of every error rpmfetch raises. */
 export class RpmfetchError extends Error {
@@ -281,6 +286,16 @@ export class MetalinkError extends DownloadError {
 export class MirrorlistError extends DownloadError {
   constructor(url: string, summary: string, attempts: readonly Attempt[] = [], options?: { cause?: unknown }) {
     super('ERR_MIRRORLIST', url, summary, attempts, options);
+  }
+}
+
+/**
+ * With `cacheOnly`, the cache lacks what was asked for (repository metadata or a package), and the
+ * network may not be asked. `target` names it; `attempts` is empty.
+ */
+export class NotCachedError extends DownloadError {
+  constructor(target: string, summary: string, options?: { cause?: unknown }) {
+    super('ERR_NOT_CACHED', target, summary, [], options);
   }
 }
 

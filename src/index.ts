@@ -106,6 +106,7 @@ export {
   MetalinkError,
   MirrorlistError,
   RepoFileError,
+  NotCachedError,
   RepoVariableError,
   type ErrorCode,
 } from './errors.js';

@@ -18,9 +18,10 @@ import { addRequestFlags, requestOptionsFromFlags, type RequestFlags } from './r
 import { addRepoFileFlags, openReposFromFlags, usesRepoFiles, type RepoFileFlags } from './repofile-flags.js';
 import { errorJson, ResultLines } from './result-lines.js';
 import type { RepoSet, RepoSetResolution } from '../client/repo-set.js';
+import { addMetadataCacheFlags, metadataCacheOptions, type MetadataCacheFlags } from './metadata-cache-flags.js';
 
 /** Flags of `rpmfetch get`, as commander hands them over (request headers and credentials: request-flags.ts). */
-export interface GetFlags extends Partial<RequestFlags>, Partial<RepoFileFlags> {
+export interface GetFlags extends Partial<RequestFlags>, Partial<RepoFileFlags>, MetadataCacheFlags {
   mirror: string[];
   dest: string;
   manifest?: string;
@@ -105,6 +106,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     reuse: flags.reuse,
     signal,
     ...cacheOption(flags.cache),
+    ...metadataCacheOptions(flags),
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.lanes !== undefined && { lanes: flags.lanes }),
@@ -195,6 +197,8 @@ async function resolveForCli(downloader: Downloader, queries: string[], flags: G
     });
   } catch (err) {
     if (!(err instanceof RpmfetchError) || err.code === 'ERR_INVALID_OPTION') throw err;
+    // Cache-only made no request, so no 'failed' event has shown it.
+    if (err.code === 'ERR_NOT_CACHED') reporter.note([`FAIL  ${err.message}`]);
     // The reporter has shown the metadata's failure (its 'failed' event); with --json every query
     // fails with it, attempts included.
     for (const query of queries) out(JSON.stringify(errorJson(query, null, err, { query })));
@@ -237,7 +241,7 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
   if (tls) options.tls = tls;
   Object.assign(options, await requestOptionsFromFlags({ header: [], ...flags }));
   const dest = resolveOptions(options).dest; // validates every option before the first byte
-  if (flags.mirror.length === 0 && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
+  if (flags.mirror.length === 0 && !flags.cacheonly && targets.some((t) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(t.path))) {
     throw new InvalidOptionError('give at least one --mirror (or absolute URLs)');
   }
   const reporter: Reporter = io.tty && !flags.quiet ? new TtyProgress(io.tty, flags.repo ? args.length : targets.length) : new LineReporter((l) => io.err(l), flags.quiet === true);
@@ -306,7 +310,7 @@ export async function runGet(args: string[], flags: GetFlags, io: CliIo, signal:
 
 /** Registers `get` on the program. */
 export function getCommand(io: CliIo, done: (code: number) => void, signal: AbortSignal): Command {
-  return addRepoFileFlags(addRequestFlags(new Command('get')))
+  return addMetadataCacheFlags(addRepoFileFlags(addRequestFlags(new Command('get'))))
     .description('download packages from mirrors; only verified files are left in --dest')
     .argument('[path...]', 'paths relative to every mirror (or absolute URLs); with --repo, package names')
     .option('--mirror <url>', 'mirror base URL, http(s):// or file://; repeat in order of preference', collect, [])

@@ -12,6 +12,7 @@ import { BatchBuffers } from '../fetch/package-sink.js';
 import { SourceOpener } from '../fetch/source-opener.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { MetadataCache } from '../repo/metadata-cache.js';
+import { RepoMetadataStore, type DiskMetadataUse } from '../repo/metadata-store.js';
 import type { MetadataContext } from '../repo/metadata-fetch.js';
 import { fetchKeys } from '../repo/key-fetch.js';
 import type { Keyring } from '../rpm/keyring.js';
@@ -118,6 +119,8 @@ class DownloaderImpl implements Downloader {
   private readonly metadataCache: MetadataCache | undefined;
   /** The package store (the `cache` option), shared with other processes through its directory. */
   private readonly store: PackageStore | undefined;
+  /** Repository metadata kept in the same cache directory (`metadataExpire`, `cacheOnly`). */
+  private readonly diskMetadata: DiskMetadataUse | undefined;
   /** Mirrors that targets name for themselves, by base: they share health across those targets. */
   private readonly ownMirrors = new Map<string, Mirror>();
 
@@ -133,6 +136,7 @@ class DownloaderImpl implements Downloader {
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
     this.store = o.cache !== undefined ? new PackageStore(o.cache) : undefined;
+    this.diskMetadata = o.cache !== undefined ? { store: new RepoMetadataStore(o.cache), expire: o.metadataExpire, cacheOnly: o.cacheOnly } : undefined;
   }
 
   private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {
@@ -155,7 +159,8 @@ class DownloaderImpl implements Downloader {
       return () => own;
     }
     // Mirrors retired for their failures leave a DownloadError that says so (fetch-file.ts), not a usage error.
-    if (this.set.mirrors.length === 0 && this.set.retired.size === 0) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
+    // Cache-only needs no mirror: a package the store lacks fails with ERR_NOT_CACHED instead.
+    if (this.set.mirrors.length === 0 && this.set.retired.size === 0 && !this.options.cacheOnly) throw new InvalidOptionError(`no mirrors to download ${target.path} from`);
     return () => this.set.mirrors;
   }
 
@@ -251,7 +256,7 @@ class DownloaderImpl implements Downloader {
 
   resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
     const context = this.metadataContext(this.emitter(options.onEvent));
-    return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache);
+    return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache, this.diskMetadata);
   }
 
   async readKeys(urls: readonly string[], options: CallOptions = {}): Promise<Keyring> {

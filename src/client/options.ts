@@ -53,6 +53,21 @@ export interface DownloadOptions {
    * at once download it once. Off unless given. See the README, "Sharing a cache between builds".
    */
   cache?: string;
+  // --- metadata cache and cache-only (README, "Repositories") ---
+  /**
+   * With `cache`: how long (ms) a repository's stored repomd.xml is used without asking a mirror, as
+   * dnf's `metadata_expire` (default 48 h; `-1` or `Infinity`: never expires; `0`: always ask). After
+   * that repomd.xml is fetched again: when it is byte-identical to the stored one, the stored primary
+   * file is kept; otherwise the new primary file is fetched and stored.
+   */
+  metadataExpire?: number;
+  /**
+   * Resolve and place from the cache alone (dnf's `--cacheonly`): no request to any mirror, metalink or
+   * mirrorlist. What the cache lacks (a repository's metadata, a package) fails with `ERR_NOT_CACHED`
+   * (`NotCachedError`). Stored metadata is used however old it is. Needs `cache`. Default false.
+   */
+  cacheOnly?: boolean;
+  // --- end metadata cache and cache-only ---
   /**
    * The most bytes one package may take, whatever it (or a server) says of itself: a package that says
    * it is longer is refused from its headers, and no transfer goes past it (`ERR_TOO_LARGE`). The
@@ -170,6 +185,9 @@ export interface ResolvedOptions {
   readonly reuse: boolean;
   /** The package store's directory, absolute; undefined when there is none. */
   readonly cache: string | undefined;
+  /** `metadataExpire` in ms; negative: never. */
+  readonly metadataExpire: number;
+  readonly cacheOnly: boolean;
   readonly maxSize: number;
   readonly userAgent: string;
   readonly offload: OffloadMode;
@@ -208,6 +226,21 @@ function cacheDir(value: string | undefined): string | undefined {
   return resolve(value);
 }
 
+/** dnf's default `metadata_expire`: 48 hours, in ms. */
+export const DEFAULT_METADATA_EXPIRE = 48 * 3600 * 1000;
+
+function metadataExpire(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_METADATA_EXPIRE;
+  if (value === -1 || value === Number.POSITIVE_INFINITY) return -1;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidOptionError(`metadataExpire must be a number of ms (-1 or Infinity: never), got ${value}`);
+  return value;
+}
+
+function cacheOnly(value: boolean | undefined, cache: string | undefined): boolean {
+  if (value && cache === undefined) throw new InvalidOptionError('cacheOnly needs a cache to take everything from');
+  return value ?? false;
+}
+
 /** Validates options and applies defaults; throws {@link InvalidOptionError}. */
 export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
   if (!o || !Array.isArray(o.mirrors)) throw new InvalidOptionError('mirrors must be an array of base URLs');
@@ -236,6 +269,8 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     allowInsecureRedirects: o.allowInsecureRedirects ?? false,
     reuse: o.reuse ?? true,
     cache: cacheDir(o.cache),
+    metadataExpire: metadataExpire(o.metadataExpire),
+    cacheOnly: cacheOnly(o.cacheOnly, o.cache),
     maxSize: count(o.maxSize, 'maxSize', DEFAULT_MAX_SIZE, 1),
     userAgent: o.userAgent ?? USER_AGENT,
     offload: o.offload ?? 'auto',

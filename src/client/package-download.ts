@@ -120,15 +120,22 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
   }
   const download = (): Promise<DownloadResult> => fetchPackage(target, context, verify, destination, judged, signal);
   if (!context.store) return download();
-  const result = await throughStore(context.store, {
-    target,
-    destination,
-    verify,
-    hashWorkers: context.hashWorkers,
-    resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
-    download,
-    signal,
-  });
+  let result: DownloadResult;
+  try {
+    result = await throughStore(context.store, {
+      target,
+      destination,
+      verify,
+      hashWorkers: context.hashWorkers,
+      resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
+      download,
+      signal,
+      cacheOnly: options.cacheOnly,
+    });
+  } catch (err) {
+    if (err instanceof DownloadError && err.code === 'ERR_NOT_CACHED') context.emit({ type: 'failed', target: target.path, error: err });
+    throw err;
+  }
   if (result.cached === 'store') context.emit({ type: 'done', target: target.path, result });
   return result;
 }

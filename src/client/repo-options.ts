@@ -84,6 +84,8 @@ export async function repoSettings(config: RepoConfig, base: RepoBaseOptions): P
     mirrors: source.kind === 'baseurl' ? [...source.urls] : [],
     timeouts: { connect: seconds, stall: seconds, minRate: config.minrate, ...base.timeouts },
     concurrency: base.concurrency ?? config.maxParallelDownloads,
+    // metadata_expire is seconds, -1 for never; a --metadata-expire given wins.
+    metadataExpire: base.metadataExpire ?? (config.metadataExpire < 0 ? -1 : config.metadataExpire * 1000),
     ...(tls && { tls }),
     ...(proxy !== undefined && { proxy }),
     ...(base.username === undefined && config.username !== undefined && { username: config.username, ...(config.password !== undefined && { password: config.password }) }),

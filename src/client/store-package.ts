@@ -10,6 +10,7 @@ import { checkHit } from '../cache/hit-check.js';
 import { KeyLock } from '../cache/key-lock.js';
 import { lockKey, lookupKeys, type TargetKnowledge } from '../cache/keys.js';
 import { place } from '../cache/placement.js';
+import { NotCachedError } from '../errors.js';
 import type { PackageStore } from '../cache/store.js';
 import type { NormalizedTarget } from '../fetch/target.js';
 import type { Verdict } from '../rpm/verdict.js';
@@ -30,6 +31,8 @@ export interface StoreUse {
   /** Downloads the package into the destination (the download without a store). */
   readonly download: () => Promise<DownloadResult>;
   readonly signal: AbortSignal | undefined;
+  /** `cacheOnly`: a package the store lacks fails with ERR_NOT_CACHED instead of being downloaded. */
+  readonly cacheOnly?: boolean;
 }
 
 function knowledgeOf(target: NormalizedTarget): TargetKnowledge {
@@ -77,6 +80,7 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
     for (;;) {
       const stored = await lookQuietly(store, use, knowledge);
       if (stored) return stored;
+      if (use.cacheOnly) throw new NotCachedError(use.target.path, `not in the cache ${store.dir} (or its copy there did not verify), and cacheOnly forbids downloading it`);
       // Looked again after taking the lock: its last holder may have stored the package just before.
       if (lock) break;
       try {

@@ -100,12 +100,21 @@ function countsAgainstMirror(failure: AttemptFailure, resumed: boolean): boolean
   return HEALTH_CODES.has(failure.code) || (status !== undefined && status >= 500 && status !== 503);
 }
 
+/**
+ * Phases whose failure may come from a cache on the way holding a bad copy (a body cut short, bytes
+ * that do not verify): the next requests carry `Cache-Control: no-cache` (README, "Across hosts: a
+ * caching proxy").
+ */
+const REVALIDATE_AFTER: ReadonlySet<Attempt['phase']> = new Set(['body', 'verify']);
+
 class FileFetch<T> {
   private readonly attempts: Attempt[] = [];
   private readonly schedule: AttemptSchedule;
   private readonly policy: FetchPolicy;
   private readonly transfer: Transfer<T>;
   private readonly label: string;
+  /** An attempt got wrong, short or cut-off bytes: later requests ask caches on the way to revalidate. */
+  private revalidate = false;
   /** Every mirror this file could have asked, for the final error's wording. */
   private readonly seen = new Set<Mirror>();
 
@@ -265,7 +274,7 @@ class FileFetch<T> {
     const token = request.mirror.requesting();
     try {
       const opened = await this.transfer.open(
-        { url: request.url, offset: request.offset, expectedTotal: this.transfer.expectedTotal(), timeouts: this.policy.timeouts, signal: request.controller.signal },
+        { url: request.url, offset: request.offset, expectedTotal: this.transfer.expectedTotal(), timeouts: this.policy.timeouts, signal: request.controller.signal, ...(this.revalidate && { revalidate: true }) },
         request.mirror,
       );
       request.mirror.responded(token, true);
@@ -390,6 +399,7 @@ class FileFetch<T> {
     const mirror = request.mirror;
     const attempt = this.record(request, failure.phase, failure.code, failure.message, failure.details.status, failure.details.retryAfter);
     this.release(request, true);
+    if (REVALIDATE_AFTER.has(failure.phase) || failure.details.heldDisagrees) this.revalidate = true;
     const status = failure.details.status;
     if (status === 429 || status === 503) mirror.throttled(failure.details.retryAfter);
     else if (blameMirror && (HEALTH_CODES.has(failure.code) || (status !== undefined && status >= 500))) mirror.failed();

@@ -58,7 +58,10 @@ export function statusFailure(res: Pick<HttpResponse, 'status' | 'statusText' | 
 /** Requests `req.url` (with Range when there is an offset) and resolves once an acceptable response has arrived. */
 export async function openHttp(client: HttpClient, redirects: RequestPolicy, req: OpenRequest): Promise<OpenedSource> {
   let res: HttpResponse;
-  const headers = req.offset > 0 ? { ...redirects.headers, range: `bytes=${req.offset}-` } : redirects.headers;
+  let headers = req.offset > 0 ? { ...redirects.headers, range: `bytes=${req.offset}-` } : redirects.headers;
+  // A cache on the way may hold the bad copy (squid keeps a body cut short under a matching
+  // Content-Length): after one, every cache must go back to the origin (Pragma for HTTP/1.0 caches).
+  if (req.revalidate) headers = { ...headers, 'cache-control': 'no-cache', pragma: 'no-cache' };
   try {
     res = await client.request({
       url: req.url,

@@ -45,6 +45,11 @@ export interface OpenRequest {
   readonly expectedTotal: number | undefined;
   readonly timeouts: ResolvedTimeouts;
   readonly signal: AbortSignal;
+  /**
+   * An earlier attempt at this file got wrong, short or cut-off bytes: ask caches on the way (a
+   * caching proxy, a CDN) to fetch it from the origin again (`Cache-Control: no-cache`).
+   */
+  readonly revalidate?: boolean;
 }
 
 /** Opens sources: HTTP(S) through the transport, file:// from disk. */

@@ -16,6 +16,6 @@ export interface MetadataEvent {
   readonly packages?: number;
   /** Milliseconds from the first request to the parse, retries included. */
   readonly duration: number;
-  /** Parsed again from the Downloader's memory, without a request. */
+  /** Parsed again from the Downloader's memory or the cache's metadata area, without a request. */
   readonly cached?: boolean;
 }

@@ -267,7 +267,7 @@ function parseBool(value: string): boolean | undefined {
 const DECIMAL = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 
 /** dnf's `OptionSeconds`: a number with an optional `s`/`m`/`h`/`d` unit, or `never`/`-1` for -1. */
-function parseSeconds(value: string): number | string {
+export function parseSeconds(value: string): number | string {
   if (value === '') return 'an empty time';
   if (value === '-1' || value === 'never') return -1;
   if (value.startsWith('-')) return 'a negative time (only -1, meaning never, is allowed)';

@@ -5,7 +5,10 @@
  * carries the size, checksum and NEVRA the metadata gives, so the download is checked against them.
  */
 import createDebug from 'debug';
-import { DownloadError, InvalidOptionError, RepoError, RpmfetchError, type Attempt } from '../errors.js';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { DownloadError, InvalidOptionError, MetalinkError, MirrorlistError, NotCachedError, RepoError, RpmfetchError, type Attempt } from '../errors.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
 import { formatNevra } from '../rpm/nevra.js';
@@ -21,6 +24,7 @@ import { QueryChoices } from './query-choices.js';
 import { parseRepomd, primaryRecord, REPOMD_MAX_BYTES, type Repomd, type RepomdRecord } from './repomd.js';
 import { discoverMirrors } from './mirror-discovery.js';
 import { repomdMismatch, type RepomdExpectation } from './repomd-expectation.js';
+import { isFresh, type DiskMetadataUse, type RepoIdentity, type StoredRepo, type StoredRepomd } from './metadata-store.js';
 
 /** Options of repository resolution. */
 export interface ResolveOptions {
@@ -102,8 +106,10 @@ export interface Resolution {
   readonly repomd: {
     /** The mirror that served repomd.xml, as configured. */
     readonly mirror: string;
-    /** The URL it came from, after redirects. */
+    /** The URL it came from, after redirects (a `file:` URL in the cache when it came from there). */
     readonly url: string;
+    /** Taken from the cache's metadata area (`cache`) without a request: still fresh, or `cacheOnly`. */
+    readonly cached: boolean;
   };
   /** Where the primary file came from, its size and how many packages it lists. */
   readonly primary: {
@@ -115,7 +121,10 @@ export interface Resolution {
     readonly size: number;
     /** Packages the primary file lists (all of them, not only those the queries matched). */
     readonly packages: number;
-    /** Parsed from the Downloader's memory (the same file as an earlier resolve), without a request. */
+    /**
+     * Parsed from the Downloader's memory or from the cache's metadata area (the file the current
+     * repomd.xml describes, checked against it again), without a request.
+     */
     readonly cached: boolean;
   };
   /** Targets of the resolved queries, without duplicates (two queries may mean one package). */
@@ -142,6 +151,23 @@ interface PrimaryFetched {
   readonly size: number;
   readonly attempts: readonly Attempt[];
   readonly cached: boolean;
+  /** The file's bytes as received, when asked to keep them (for the cache's metadata area). */
+  readonly kept?: readonly Buffer[];
+}
+
+/** What a resolve wants of the primary file. */
+interface PrimaryWant {
+  readonly queries: readonly string[];
+  readonly arches: readonly string[];
+  readonly maxSize: number;
+}
+
+/** A repomd.xml in hand, wherever it came from. */
+interface RepomdInHand {
+  readonly repomd: Repomd;
+  readonly record: RepomdRecord;
+  readonly target: NormalizedTarget;
+  readonly bytes: Buffer;
 }
 
 function repoTarget(repoPath: string, path: string): NormalizedTarget {
@@ -167,35 +193,88 @@ function withAttempts(err: DownloadError, attempts: readonly Attempt[]): Downloa
   return new DownloadError(err.code, err.target, summary, attempts, { cause: err });
 }
 
+/** Where a repository's mirrors come from, naming it in the cache's metadata area. */
+function identityOf(options: ResolveOptions, context: MetadataContext, repoPath: string): RepoIdentity {
+  if (options.metalink !== undefined) return { kind: 'metalink', source: options.metalink, repoPath, label: options.metalink };
+  if (options.mirrorlist !== undefined) return { kind: 'mirrorlist', source: options.mirrorlist, repoPath, label: options.mirrorlist };
+  const mirrors = context.mirrors();
+  return { kind: 'mirrors', source: mirrors.map((m) => m.base.href), repoPath, label: mirrors.map((m) => m.label).join(' ') };
+}
+
+/** How the stored metadata of one repository is used by a resolve. */
+interface StoredUse {
+  readonly repo: StoredRepo;
+  readonly identity: RepoIdentity;
+  readonly expire: number;
+  readonly cacheOnly: boolean;
+}
+
 /**
  * Resolves queries through repository metadata. Rejects with the metadata's `DownloadError` when
  * repomd.xml or the primary file cannot be had from any mirror; a query that matches nothing, or whose
- * location is unsafe, is an item with `ok: false`.
+ * location is unsafe, is an item with `ok: false`. With `disk`, repomd.xml and the primary file are
+ * kept in the cache's metadata area and reused while fresh (README, "Repositories").
  */
-export async function resolveQueries(queries: readonly string[], options: ResolveOptions, context: MetadataContext, keyring: Keyring | undefined, signal?: AbortSignal, cache?: MetadataCache): Promise<Resolution> {
+export async function resolveQueries(queries: readonly string[], options: ResolveOptions, context: MetadataContext, keyring: Keyring | undefined, signal?: AbortSignal, cache?: MetadataCache, disk?: DiskMetadataUse): Promise<Resolution> {
   checkQueries(queries);
   const arches = resolveArches(typeof options.arch === 'string' ? [options.arch] : options.arch);
   const repoPath = (options.repoPath ?? '').replace(/^\/+|\/+$/g, '');
+  const keys = options.repoGpgcheck ? keyring : undefined;
+  if (options.repoGpgcheck && !keys) throw new InvalidOptionError('repoGpgcheck needs keys to check repomd.xml.asc with');
+  const maxSize = maxPrimarySize(options.maxPrimarySize);
+  const want: PrimaryWant = { queries, arches, maxSize };
+  const identity = disk && identityOf(options, context, repoPath);
+  const stored: StoredUse | undefined = disk && identity && { repo: disk.store.repo(identity), identity, expire: disk.expire, cacheOnly: disk.cacheOnly };
+  if (stored?.cacheOnly) {
+    // No request at all: neither the metalink nor the mirrors. What was stored was checked when it
+    // was stored (against the metalink of the time, its signature); the primary file is checked again.
+    const saved = await stored.repo.repomd();
+    if (!saved) throw new NotCachedError('repository metadata', `no repomd.xml of ${stored.identity.label} in the cache (${stored.repo.dir})`);
+    const found = await fromStore(saved, stored, repoPath, false, want, keys, context, signal);
+    if ('missing' in found) throw new NotCachedError('repository metadata', found.missing);
+    return found.resolution;
+  }
   const attempts: Attempt[] = [];
   // Mirrors from a metalink or mirrorlist join the Downloader's before anything else is fetched.
   let expectation: RepomdExpectation | undefined;
   if (options.metalink !== undefined || options.mirrorlist !== undefined) {
     if (!context.addMirror) throw new InvalidOptionError('metalink and mirrorlist need a Downloader that can learn mirrors');
-    const found = await discoverMirrors({ ...(options.metalink !== undefined ? { metalink: options.metalink } : { mirrorlist: options.mirrorlist as string }) }, context, signal);
+    let found: Awaited<ReturnType<typeof discoverMirrors>>;
+    try {
+      found = await discoverMirrors({ ...(options.metalink !== undefined ? { metalink: options.metalink } : { mirrorlist: options.mirrorlist as string }) }, context, signal);
+    } catch (err) {
+      // The list is out of reach (not unusable): fresh stored metadata still serves, as when dnf does
+      // not look at the metalink before metadata_expire.
+      const reachable = err instanceof MetalinkError || err instanceof MirrorlistError || !(err instanceof DownloadError) || err.code === 'ERR_ABORTED';
+      const saved = !reachable && stored ? await stored.repo.repomd() : undefined;
+      if (saved && stored && isFresh(saved.fetched, stored.expire)) {
+        const found = await fromStore(saved, stored, repoPath, false, want, keys, context, signal);
+        if ('resolution' in found) {
+          debug('%s is out of reach; using the stored metadata (%s)', stored.identity.label, (err as Error).message.split('\n')[0]);
+          return { ...found.resolution, attempts: [...(err as DownloadError).attempts, ...found.resolution.attempts] };
+        }
+      }
+      throw err;
+    }
     attempts.push(...found.attempts);
     for (const base of found.bases) context.addMirror(base);
     expectation = found.expectation;
   }
   const repomdTarget = repoTarget(repoPath, 'repodata/repomd.xml');
   const mirrorsAreFiles = context.mirrors().every((m) => m.kind === 'file');
-  const keys = options.repoGpgcheck ? keyring : undefined;
-  if (options.repoGpgcheck && !keys) throw new InvalidOptionError('repoGpgcheck needs keys to check repomd.xml.asc with');
-  const maxSize = maxPrimarySize(options.maxPrimarySize);
+  // The stored repomd.xml, if any: used as it is while fresh (and, with a metalink, still current),
+  // and after that compared with the one fetched, to keep the stored primary file when it is the same.
+  const saved = stored && (await stored.repo.repomd());
+  if (saved && stored && isFresh(saved.fetched, stored.expire) && !(expectation && repomdMismatch(saved.bytes, expectation) !== undefined)) {
+    const found = await fromStore(saved, stored, repoPath, mirrorsAreFiles, want, keys, context, signal);
+    if ('resolution' in found) return { ...found.resolution, attempts: [...attempts, ...found.resolution.attempts] };
+    debug('%s: %s; fetching the metadata again', stored.identity.label, found.missing);
+  }
   // A primary file that no mirror serves as the repomd.xml describes it may mean that repomd.xml was
   // the bad one (stale, tampered): start over from another mirror's, until none is left.
   const rejected = new Map<Mirror, string>();
   const failedPrimaries = new Set<string>();
-  let repomd: FetchedMetadata<ReturnType<typeof primaryOf> & { bytes: Buffer }>;
+  let repomd: FetchedMetadata<RepomdInHand>;
   let primary: PrimaryFetched;
   for (;;) {
     try {
@@ -212,6 +291,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       throw new DownloadError(err.code, 'repository metadata', `no mirror serves usable metadata (${why})`, attempts, { cause: err });
     }
     attempts.push(...repomd.attempts);
+    let asc: Buffer | undefined;
     if (keys) {
       const checked = await fetchAndCheckSignature(repomdTarget, repomd, keys, context, signal);
       attempts.push(...checked.attempts);
@@ -220,6 +300,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
         rejected.set(repomd.mirror, checked.problem);
         continue;
       }
+      asc = checked.asc;
     }
     const described = `${repomd.value.record.checksum.type}:${repomd.value.record.checksum.hex}`;
     if (failedPrimaries.has(described)) {
@@ -227,9 +308,17 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       rejected.set(repomd.mirror, 'its repomd.xml describes the same primary file');
       continue;
     }
+    if (stored && saved?.bytes.equals(repomd.value.bytes)) {
+      // repomd.xml has not changed: the stored primary file is the one it describes, if it checks out.
+      const kept = await storedPrimary(stored.repo, repomd.value.record, repomd.value.target, want, context, signal);
+      if (kept) {
+        await stored.repo.save(repomd.value.bytes, undefined, stored.identity, asc).catch((err: Error) => debug('%s: not stored: %s', stored.repo.dir, err.message));
+        primary = kept;
+        break;
+      }
+    }
     try {
-      primary = await fetchPrimary(repomd.value.record, repomd.value.target, { queries, arches, maxSize }, context, cache, signal);
-      break;
+      primary = await fetchPrimary(repomd.value.record, repomd.value.target, want, context, cache, signal, stored !== undefined);
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
       attempts.push(...err.attempts);
@@ -240,8 +329,63 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
       debug('%s: no mirror serves the primary file its repomd.xml describes; trying another mirror\'s repomd.xml', repomd.mirror.label);
       rejected.set(repomd.mirror, 'its repomd.xml describes a primary file no mirror serves');
       failedPrimaries.add(described);
+      continue;
     }
+    if (stored && primary.kept) {
+      await stored.repo.save(repomd.value.bytes, { checksum: repomd.value.record.checksum, chunks: primary.kept }, stored.identity, asc).catch((err: Error) => debug('%s: not stored: %s', stored.repo.dir, err.message));
+    }
+    break;
   }
+  return resolution(want, repoPath, mirrorsAreFiles, repomd.value.repomd, { mirror: repomd.mirror.label, url: repomd.url, cached: false }, primary, attempts);
+}
+
+/**
+ * A resolution from the stored metadata alone: the stored repomd.xml (with `repoGpgcheck`, its stored
+ * signature judged again against the keys, as of now) and the stored primary file checked against it.
+ * Says what is missing when that cannot be had.
+ */
+async function fromStore(saved: StoredRepomd, stored: StoredUse, repoPath: string, mirrorsAreFiles: boolean, want: PrimaryWant, keys: Keyring | undefined, context: MetadataContext, signal?: AbortSignal): Promise<{ resolution: Resolution } | { missing: string }> {
+  let inHand: RepomdInHand;
+  try {
+    inHand = { ...primaryOf(parseRepomd(saved.bytes, saved.file), saved.file, repoPath, mirrorsAreFiles, want.maxSize), bytes: saved.bytes };
+  } catch (err) {
+    return { missing: `the cached ${saved.file} is unusable: ${(err as Error).message}` };
+  }
+  if (keys) {
+    const asc = await stored.repo.asc(saved.bytes);
+    if (!asc) return { missing: `no checked signature of the cached ${saved.file} (repoGpgcheck)` };
+    const { checkRepomdSignature } = await import('./repomd-signature.js');
+    const problem = await checkRepomdSignature(saved.bytes, asc, keys);
+    if (problem !== undefined) return { missing: `the cached ${saved.file}'s signature does not hold: ${problem.message}` };
+  }
+  const primary = await storedPrimary(stored.repo, inHand.record, inHand.target, want, context, signal);
+  if (!primary) return { missing: `the primary file ${inHand.target.path} that the cached ${saved.file} describes is not in the cache (or did not match it)` };
+  return { resolution: resolution(want, repoPath, mirrorsAreFiles, inHand.repomd, { mirror: 'store', url: pathToFileURL(saved.file).href, cached: true }, primary, []) };
+}
+
+/** The stored primary file that `record` describes, checked against it and parsed; undefined when absent or damaged (then dropped). */
+async function storedPrimary(repo: StoredRepo, record: RepomdRecord, target: NormalizedTarget, want: PrimaryWant, context: MetadataContext, signal?: AbortSignal): Promise<PrimaryFetched | undefined> {
+  const file = repo.primaryFile(record.checksum);
+  const size = await stat(file).then((s) => s.size, () => undefined);
+  if (size === undefined) return undefined;
+  const started = performance.now();
+  try {
+    const parsed = await checkAndParse(target.path, createReadStream(file), primaryRequest(record, target, want, false), { worker: context.offload && size >= 1024 * 1024, ...(signal && { signal }) });
+    const url = pathToFileURL(file).href;
+    context.emit({ type: 'metadata', target: target.path, mirror: 'store', url, size: parsed.bytes, packages: parsed.value.count, duration: performance.now() - started, cached: true });
+    return { value: parsed.value, url, mirror: 'store', size: parsed.bytes, attempts: [], cached: true };
+  } catch (err) {
+    if (signal?.aborted) throw new DownloadError('ERR_ABORTED', target.path, 'aborted', [], { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    debug('%s: the stored copy does not match repomd.xml (%s); dropping it', file, (err as Error).message);
+    await repo.drop(file);
+    return undefined;
+  }
+}
+
+/** The resolution of the queries from a checked primary file. */
+function resolution(want: PrimaryWant, repoPath: string, mirrorsAreFiles: boolean, repomd: Repomd, from: Resolution['repomd'], primary: PrimaryFetched, attempts: readonly Attempt[]): Resolution {
+  const { queries, arches } = want;
   const { choices } = primary.value;
   const items = queries.map((query): ResolveItem => {
     const entry = choices.choose(query);
@@ -271,9 +415,9 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
     items,
     arches,
     targets,
-    repomd: { mirror: repomd.mirror.label, url: repomd.url },
+    repomd: from,
     primary: { mirror: primary.mirror, url: primary.url, size: primary.size, packages: primary.value.count, cached: primary.cached },
-    ...(repomd.value.repomd.revision !== undefined && { revision: repomd.value.repomd.revision }),
+    ...(repomd.revision !== undefined && { revision: repomd.revision }),
     attempts: [...attempts, ...primary.attempts],
   };
 }
@@ -282,7 +426,7 @@ export async function resolveQueries(queries: readonly string[], options: Resolv
  * Fetches repomd.xml.asc from the mirror that served repomd.xml and checks it; returns the attempts
  * and, when the signature does not hold, why.
  */
-async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: MetadataContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string }> {
+async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: FetchedMetadata<{ bytes: Buffer }>, keys: Keyring, context: MetadataContext, signal?: AbortSignal): Promise<{ attempts: Attempt[]; problem?: string; asc?: Buffer }> {
   const ascTarget = normalizeTarget(`${repomdTarget.path}.asc`);
   const others = new Map(context.mirrors().filter((m) => m !== repomd.mirror).map((m) => [m, 'repomd.xml.asc must come from the mirror that served repomd.xml'] as const));
   let asc: FetchedMetadata<Buffer>;
@@ -305,7 +449,7 @@ async function fetchAndCheckSignature(repomdTarget: NormalizedTarget, repomd: Fe
   // OpenPGP.js (about 80 ms to load) only when a signature is to be checked.
   const { checkRepomdSignature } = await import('./repomd-signature.js');
   const problem = await checkRepomdSignature(repomd.value.bytes, asc.value, keys);
-  if (problem === undefined) return { attempts: asc.attempts.slice() };
+  if (problem === undefined) return { attempts: asc.attempts.slice(), asc: asc.value };
   const last = asc.attempts[asc.attempts.length - 1] as Attempt;
   return { attempts: [...asc.attempts.slice(0, -1), { ...last, code: problem.code, cause: problem.message }], problem: problem.message };
 }
@@ -335,20 +479,9 @@ function fetchRepomd(target: NormalizedTarget, repoPath: string, mirrorsAreFiles
   );
 }
 
-/**
- * The primary file: from the cache when it holds the file this record describes (checked and parsed
- * again, no request), else from the mirrors, checked against its record and its limits, keeping what
- * the queries can use.
- */
-async function fetchPrimary(
-  record: RepomdRecord,
-  target: NormalizedTarget,
-  want: { queries: readonly string[]; arches: readonly string[]; maxSize: number },
-  context: MetadataContext,
-  cache: MetadataCache | undefined,
-  signal?: AbortSignal,
-): Promise<PrimaryFetched> {
-  const request: MetadataRequest<ParsedPrimary> = {
+/** The request for the primary file `record` describes: checked against it and its limits, keeping what the queries can use. */
+function primaryRequest(record: RepomdRecord, target: NormalizedTarget, want: PrimaryWant, keep: boolean): MetadataRequest<ParsedPrimary> {
+  return {
     target,
     expect: { checksum: record.checksum, maxBytes: want.maxSize, ...(record.size !== undefined && { size: record.size }) },
     decompress: true,
@@ -360,8 +493,17 @@ async function fetchPrimary(
       return { write: (c) => parser.write(c), end: () => (parser.end(), { count: parser.count, choices }) };
     },
     packages: (parsed) => parsed.count,
-    ...(cache && { keep: true }),
+    ...(keep && { keep: true }),
   };
+}
+
+/**
+ * The primary file: from the Downloader's memory when it holds the file this record describes
+ * (checked and parsed again, no request), else from the mirrors. `keep`: return its bytes (for the
+ * cache's metadata area).
+ */
+async function fetchPrimary(record: RepomdRecord, target: NormalizedTarget, want: PrimaryWant, context: MetadataContext, cache: MetadataCache | undefined, signal: AbortSignal | undefined, keep: boolean): Promise<PrimaryFetched> {
+  const request = primaryRequest(record, target, want, cache !== undefined || keep);
   const key = `${record.checksum.type}:${record.checksum.hex}`;
   const hit = cache?.get(key);
   if (hit) {
@@ -369,7 +511,7 @@ async function fetchPrimary(
     try {
       const parsed = await checkAndParse(target.path, Readable.from(hit.chunks), request, { worker: false, ...(signal && { signal }) });
       context.emit({ type: 'metadata', target: target.path, mirror: hit.mirror, url: hit.url, size: parsed.bytes, packages: parsed.value.count, duration: performance.now() - started, cached: true });
-      return { value: parsed.value, url: hit.url, mirror: hit.mirror, size: parsed.bytes, attempts: [], cached: true };
+      return { value: parsed.value, url: hit.url, mirror: hit.mirror, size: parsed.bytes, attempts: [], cached: true, ...(keep && { kept: hit.chunks }) };
     } catch (err) {
       if (signal?.aborted) throw new DownloadError('ERR_ABORTED', target.path, 'aborted', [], { cause: err });
       debug('%s: the cached copy did not parse (%s); fetching it again', target.path, (err as Error).message);
@@ -378,7 +520,7 @@ async function fetchPrimary(
   }
   const fetched = await fetchMetadata(request, context, signal);
   if (cache && fetched.kept) cache.set(key, { chunks: fetched.kept, url: fetched.url, mirror: fetched.mirror.label });
-  return { value: fetched.value, url: fetched.url, mirror: fetched.mirror.label, size: fetched.size, attempts: fetched.attempts, cached: false };
+  return { value: fetched.value, url: fetched.url, mirror: fetched.mirror.label, size: fetched.size, attempts: fetched.attempts, cached: false, ...(keep && fetched.kept && { kept: fetched.kept }) };
 }
 
 /**

@@ -114,7 +114,7 @@ export class LaneHost {
     let t: PackageTransfer | undefined;
     try {
       t = await this.transfer(m.tid);
-      const source = await t.open({ url: new URL(m.url), offset: m.offset, expectedTotal: m.expectedTotal, timeouts: m.timeouts, signal: controller.signal }, m.mirror);
+      const source = await t.open({ url: new URL(m.url), offset: m.offset, expectedTotal: m.expectedTotal, timeouts: m.timeouts, signal: controller.signal, ...(m.revalidate && { revalidate: true }) }, m.mirror);
       if (controller.signal.aborted) {
         source.discard();
         throw controller.signal.reason;

@@ -70,7 +70,7 @@ export interface SourceData {
 /** From the runner to a lane. `tid` names a transfer, `rid` a request, `cid` a call awaiting `done`. */
 export type LaneRequest =
   | { readonly op: 'begin'; readonly tid: number; readonly spec: TransferSpec }
-  | { readonly op: 'open'; readonly tid: number; readonly rid: number; readonly url: string; readonly offset: number; readonly expectedTotal: number | undefined; readonly timeouts: ResolvedTimeouts; readonly mirror: MirrorRef }
+  | { readonly op: 'open'; readonly tid: number; readonly rid: number; readonly url: string; readonly offset: number; readonly expectedTotal: number | undefined; readonly timeouts: ResolvedTimeouts; readonly mirror: MirrorRef; readonly revalidate?: boolean }
   | { readonly op: 'consume'; readonly tid: number; readonly rid: number; readonly offset: number; readonly mirror: MirrorRef }
   /** Stops an open or a consume in flight (the runner's signal fired). */
   | { readonly op: 'abort'; readonly rid: number; readonly reason: string }

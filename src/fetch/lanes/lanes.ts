@@ -239,7 +239,7 @@ export class LaneTransfer implements Transfer<PackageFetched> {
     const stop = forward(this.lane, rid, req.signal);
     return new Promise<OpenedSource>((resolve, reject) => {
       this.lane.send(
-        { op: 'open', tid: this.tid, rid, url: req.url.href, offset: req.offset, expectedTotal: req.expectedTotal, timeouts: req.timeouts, mirror: { id: mirror.id, label: mirror.label } },
+        { op: 'open', tid: this.tid, rid, url: req.url.href, offset: req.offset, expectedTotal: req.expectedTotal, timeouts: req.timeouts, mirror: { id: mirror.id, label: mirror.label }, ...(req.revalidate && { revalidate: true }) },
         (reply) => {
           stop();
           if (reply.op === 'opened') resolve(this.source(rid, reply.source));

@@ -132,7 +132,7 @@ class DownloaderImpl implements Downloader {
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
-    this.store = o.cache !== undefined ? new PackageStore(o.cache) : undefined;
+    this.store = o.cache !== undefined ? new PackageStore(o.cache, o.cacheMaxSize) : undefined;
   }
 
   private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {

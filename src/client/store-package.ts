@@ -54,6 +54,7 @@ async function fromStore(store: PackageStore, use: StoreUse, knowledge: TargetKn
     return undefined;
   }
   const placement = await place(hit.file, use.destination);
+  await store.recordUse(hit);
   debug('%s: placed from the store by %s%s', use.target.path, placement, outcome.reverified ? ' (verified again)' : '');
   return { ...use.resultOf(use.destination, pathToFileURL(hit.file).href, outcome.verdict), placement };
 }
@@ -90,6 +91,7 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
     const result = await use.download();
     try {
       await store.insert(result.file, result.verdict, use.target.path, 'all');
+      await store.afterInsert(result.size);
     } catch (err) {
       debug('%s: not stored: %s', use.target.path, (err as Error).message);
     }

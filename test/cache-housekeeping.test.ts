@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -222,4 +222,89 @@ describe('cache housekeeping', () => {
     assert.ok(b.items.every((i) => i.ok && i.result.cached === false));
     assert.equal((await openCache(cache).list()).length, 2);
   });
+
+  test('clear, prune and verify racing with 4 processes placing packages: every destination file whole and verified', async (t) => {
+    const pkgs = packages(10, 'race', 200_000);
+    const { m, root, cache } = await setup(pkgs);
+    // As root, two of the readers place onto another file system: copies (or clones), not links, are
+    // then in flight while the store's files are removed.
+    const other = await tmpfs(join(root, 'other-fs'), '64m');
+    const dests = [0, 1, 2, 3].map((i) => (other && i >= 2 ? join(other, `dest${i}`) : join(root, `dest${i}`)));
+    const rounds = 5;
+    const readers = dests.map((dest) => startReader({ mirror: m.url, dest, cache, paths: [...pkgs.keys()], rounds }));
+    let finished = false;
+    const all = Promise.all(readers).finally(() => (finished = true));
+    let sweeps = 0;
+    while (!finished) {
+      for (const argv of [['clear'], ['prune', '--cache-max-size', '600k'], ['verify']]) {
+        const r = await cli('cache', ...argv, '--cache', cache);
+        assert.equal(r.code, 0, `cache ${argv.join(' ')}: ${r.err.join('\n')}`);
+      }
+      sweeps++;
+      await sleep(30);
+    }
+    const counts = await all;
+    for (const c of counts) assert.equal(c.failed, 0, c.errors.join('\n'));
+    t.diagnostic(`${sweeps} sweeps; placed from the store ${counts.map((c) => c.store).join('/')}, downloaded ${counts.map((c) => c.downloaded).join('/')}; copies across file systems: ${other ? 'yes' : 'no (not root)'}`);
+    assert.ok(sweeps >= 2, `housekeeping ran while they placed (${sweeps} sweeps)`);
+    assert.ok(counts.some((c) => c.store > 0), 'some packages came from the store between sweeps');
+    let files = 0;
+    for (const dest of dests) files += await assertDestinationsWhole(dest, pkgs);
+    assert.equal(files, 4 * rounds * pkgs.size, 'every package of every round in place, nothing else');
+    const verify = await cli('cache', 'verify', '--cache', cache);
+    assert.equal(verify.code, 0, verify.err.join('\n'));
+  });
+
+  test('a full disk under the store: downloads land in the destination, the store stays consistent', { skip: rootSkip() }, async () => {
+    const pkgs = packages(6, 'full', 600_000);
+    const { m, root } = await setup(pkgs);
+    const small = (await tmpfs(join(root, 'small-fs'), '2m')) as string;
+    const cache = join(small, 'cache');
+    const first = await downloadAll([...pkgs.keys()], { ...FAST, mirrors: [m.url], dest: join(root, 'a'), cache, concurrency: 2 });
+    assert.ok(first.items.every((i) => i.ok), first.items.map((i) => (i.ok ? '' : i.error.message)).join('\n'));
+    assert.equal(await assertDestinationsWhole(join(root, 'a'), pkgs), 6);
+    const stored = await openCache(cache).list();
+    assert.ok(stored.length >= 1 && stored.length < 6, `some fit, not all (${stored.length})`);
+    for (const e of stored) assert.equal(sha256(await readFile(e.file)), e.sha256, 'no partial content visible');
+    const verify = await cli('cache', 'verify', '--json', '--cache', cache);
+    assert.equal(verify.code, 0, verify.out.join('\n'));
+    assert.deepEqual(await readdir(join(cache, 'tmp')).catch(() => []), [], 'no partial write left behind');
+    // A second build: what fit is placed from the store, the rest downloaded again, all whole.
+    const second = await downloadAll([...pkgs.keys()], { ...FAST, mirrors: [m.url], dest: join(root, 'b'), cache, concurrency: 2 });
+    assert.ok(second.items.every((i) => i.ok));
+    assert.ok(second.items.filter((i) => i.ok && i.result.cached === 'store').length >= 1);
+    assert.equal(await assertDestinationsWhole(join(root, 'b'), pkgs), 6);
+  });
 });
+
+interface ReaderCounts {
+  store: number;
+  downloaded: number;
+  failed: number;
+  errors: string[];
+}
+
+function startReader(args: object): Promise<ReaderCounts> {
+  const child = spawn(process.execPath, ['--import', 'tsx', READER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code, signal) => (code === 0 ? resolve(JSON.parse(out) as ReaderCounts) : reject(new Error(`reader exited ${code ?? signal}`))));
+  });
+}
+
+/** Why a test needing a tmpfs of its own cannot run (mounting needs root; CI runs as root). */
+function rootSkip(): string | undefined {
+  if (process.getuid?.() === 0) return undefined;
+  if (process.env.CI === 'true') throw new Error('CI runs as root: the tmpfs tests must run there');
+  return 'needs root to mount a small tmpfs under the store';
+}
+
+/** A tmpfs of `size` mounted at `dir` (unmounted in `after`); undefined when not root. */
+async function tmpfs(dir: string, size: string): Promise<string | undefined> {
+  if (rootSkip() !== undefined) return undefined;
+  await mkdir(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  mounts.push(dir);
+  return dir;
+}

@@ -91,10 +91,11 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
     const result = await use.download();
     try {
       await store.insert(result.file, result.verdict, use.target.path, 'all');
-      await store.afterInsert(result.size);
     } catch (err) {
       debug('%s: not stored: %s', use.target.path, (err as Error).message);
     }
+    // The size limit (issue 12): a prune that fails costs the download nothing either.
+    await store.afterInsert(result.size).catch((err: Error) => debug('%s: prune after insert failed: %s', use.target.path, err.message));
     return result;
   } finally {
     await lock?.release();

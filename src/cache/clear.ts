@@ -16,6 +16,7 @@ import { LAST_USE_DIR } from './last-use.js';
 export interface ClearReport {
   /** The entries the store held just before (as listed then). */
   readonly removed: readonly StoreEntry[];
+  /** Their content bytes. */
   readonly bytes: number;
 }
 

@@ -12,8 +12,9 @@ import { removeEntry, removeKeys } from './remove-entry.js';
 export interface PruneReport {
   /** The limit applied, in bytes. */
   readonly maxSize: number;
-  /** Content bytes before and after. */
+  /** Content bytes before. */
   readonly before: number;
+  /** Content bytes after. */
   readonly after: number;
   /** The entries removed, least recently used first. */
   readonly removed: readonly StoreEntry[];

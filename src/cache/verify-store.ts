@@ -13,18 +13,23 @@ import { removeEntry, removeKeys } from './remove-entry.js';
 
 /** What `verify` found of one entry. */
 export interface VerifiedEntry {
+  /** The entry, as listed before the verification. */
   readonly entry: StoreEntry;
   /** `ok` intact and verified; `bad` removed; `gone` removed by someone else while it was read. */
   readonly status: 'ok' | 'bad' | 'gone';
   /** For `bad`: the verifier's code (or `ERR_CONTENT_ADDRESS` for bytes whose SHA-256 is not their name). */
   readonly code?: string;
+  /** For `bad`: why, in words. */
   readonly message?: string;
 }
 
 /** What `verify` did. */
 export interface StoreVerifyReport {
+  /** Entries read. */
   readonly checked: number;
+  /** Entries that did not verify, removed. */
   readonly bad: number;
+  /** Entries removed by another process while they were read. */
   readonly gone: number;
   /** Index keys removed because their content was gone. */
   readonly dangling: number;
@@ -36,6 +41,7 @@ export interface StoreVerifyOptions {
   readonly keys?: Keyring;
   /** Called with each entry's outcome as it is known. */
   readonly onEntry?: (result: VerifiedEntry) => void;
+  /** Stops the verification between entries. */
   readonly signal?: AbortSignal;
 }
 

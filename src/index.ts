@@ -29,6 +29,12 @@ export type { BatchOptions, DownloaderOptions, DownloadOptions, TlsOptions } fro
 export type { ProxyOption } from './transport/proxy.js';
 export type { DownloadResult } from './client/result.js';
 export type { Placement } from './cache/placement.js';
+// Package store housekeeping (issue 12).
+export { openCache, type PackageCache, type OpenCacheOptions } from './cache/open-cache.js';
+export type { StoreEntry } from './cache/entries.js';
+export type { StoreVerifyOptions, StoreVerifyReport, VerifiedEntry } from './cache/verify-store.js';
+export type { PruneReport } from './cache/prune.js';
+export type { ClearReport } from './cache/clear.js';
 export type { MirrorSnapshot } from './fetch/mirror.js';
 export type { Target } from './fetch/target.js';
 export type { DownloadTimeouts } from './fetch/timeouts.js';

@@ -13,6 +13,14 @@ import type { DigestLevel } from '../rpm/digest-level.js';
 import type { Verdict } from '../rpm/verdict.js';
 import { cacache, type CacacheEntry } from './cacache.js';
 import { storeKeys, type StoreKey } from './keys.js';
+// Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
+import { clearStore, type ClearReport } from './clear.js';
+import { listStore, type StoreEntry } from './entries.js';
+import { touchUse } from './last-use.js';
+import { pruneStore, type PruneReport } from './prune.js';
+import { SizeLimit } from './size-limit.js';
+import { verifyStore, type StoreVerifyOptions, type StoreVerifyReport } from './verify-store.js';
+import type { VerifierTuning } from '../rpm/verifier.js';
 
 const debug = createDebug('rpmfetch:cache');
 
@@ -62,10 +70,22 @@ function isFacts(value: unknown): value is StoredFacts {
 
 const sri256 = (hex: string): string => `sha256-${Buffer.from(hex, 'hex').toString('base64')}`;
 
+/**
+ * A package store directory (see the module comment). Open one with `openCache` for housekeeping;
+ * Downloaders make their own from the `cache` option.
+ */
 export class PackageStore {
-  constructor(readonly dir: string) {}
+  private readonly limit: SizeLimit | undefined;
 
-  /** The entry under the first of `keys` that has one whose content exists. */
+  /** @param maxSize the size limit kept after each insert (bytes); none when undefined. */
+  constructor(
+    readonly dir: string,
+    readonly maxSize: number | undefined = undefined,
+  ) {
+    this.limit = maxSize !== undefined ? new SizeLimit(dir, maxSize) : undefined;
+  }
+
+  /** The entry under the first of `keys` that has one whose content exists. @internal */
   async find(keys: readonly StoreKey[]): Promise<StoreHit | undefined> {
     for (const key of keys) {
       let entry: CacacheEntry | null;
@@ -86,6 +106,7 @@ export class PackageStore {
    * Stores a verified package from `file`. The bytes are copied into the store through cacache with
    * the SHA-256 the verifier computed as their integrity: if the file changed since it verified, the
    * copy fails and nothing enters the store. Resolves to the hit a later lookup would get.
+   * @internal
    */
   async insert(file: string, verdict: Verdict, path: string, digestLevel: DigestLevel): Promise<StoreHit> {
     const sha256 = verdict.digests['file:sha256'];
@@ -103,14 +124,55 @@ export class PackageStore {
     for (const key of [...keys.slice(1), contentKey]) {
       await cacache().index.insert(this.dir, key.key, integrity, { size: verdict.size, metadata: facts });
     }
+    await touchUse(this.dir, sha256);
     debug('stored %s (%s) under %d keys', path, integrity, keys.length);
     return { key: contentKey, file: entry.path, integrity, facts };
   }
 
-  /** Removes a damaged entry: the key that led to it and its content (other keys then find nothing). */
+  /** Removes a damaged entry: the key that led to it and its content (other keys then find nothing). @internal */
   async evict(hit: StoreHit): Promise<void> {
     debug('evicting %s (%s)', hit.key.key, hit.integrity);
     await cacache().rm.entry(this.dir, hit.key.key).catch(() => undefined);
     await cacache().rm.content(this.dir, hit.integrity).catch(() => undefined);
+  }
+
+  // Housekeeping (issue 12) from here on.
+
+  /** Records a use of a hit now, for least-recently-used pruning (last-use.ts). @internal */
+  async recordUse(hit: StoreHit): Promise<void> {
+    await touchUse(this.dir, hit.facts.sha256);
+  }
+
+  /** Keeps the size limit after `bytes` were inserted (size-limit.ts); nothing without one. @internal */
+  async afterInsert(bytes: number): Promise<PruneReport | undefined> {
+    return this.limit?.afterInsert(bytes);
+  }
+
+  /** Every stored package, least recently used first. */
+  async list(): Promise<StoreEntry[]> {
+    return (await listStore(this.dir)).entries;
+  }
+
+  /**
+   * Verifies every stored package in full (every digest; with `keys`, signatures too) and removes the
+   * bad ones. Safe while other processes use the store.
+   */
+  async verify(options: StoreVerifyOptions = {}, tuning: VerifierTuning = {}): Promise<StoreVerifyReport> {
+    return verifyStore(this.dir, options, tuning);
+  }
+
+  /**
+   * Removes least recently used packages until at most `maxSize` bytes remain (default: the store's
+   * own limit). Waits for a prune another process is running. Safe while other processes use the store.
+   */
+  async prune(maxSize?: number, signal?: AbortSignal): Promise<PruneReport> {
+    const limit = maxSize ?? this.maxSize;
+    if (limit === undefined) throw new Error('prune needs a size limit');
+    return (await pruneStore(this.dir, limit, { wait: true, ...(signal && { signal }) })) as PruneReport;
+  }
+
+  /** Removes every stored package. Safe while other processes use the store. */
+  async clear(): Promise<ClearReport> {
+    return clearStore(this.dir);
   }
 }

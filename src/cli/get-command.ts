@@ -17,6 +17,7 @@ import { failedLines, LineReporter, TtyProgress, type Reporter } from './progres
 import { addRequestFlags, requestOptionsFromFlags, type RequestFlags } from './request-flags.js';
 import { addRepoFileFlags, openReposFromFlags, usesRepoFiles, type RepoFileFlags } from './repofile-flags.js';
 import { errorJson, ResultLines } from './result-lines.js';
+import { sizeFlag } from './size-flag.js';
 import type { RepoSet, RepoSetResolution } from '../client/repo-set.js';
 import { addMetadataCacheFlags, metadataCacheOptions, type MetadataCacheFlags } from './metadata-cache-flags.js';
 
@@ -40,6 +41,8 @@ export interface GetFlags extends Partial<RequestFlags>, Partial<RepoFileFlags>,
   reuse: boolean;
   /** The package store's directory, or false for `--no-cache` (default: `RPMFETCH_CACHE`). */
   cache?: string | false;
+  /** `--cache-max-size`: the store's size limit in bytes. */
+  cacheMaxSize?: number;
   allowInsecureRedirects?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -81,10 +84,10 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** `--cache DIR`, else `RPMFETCH_CACHE` unless `--no-cache`; an empty variable means none. */
-function cacheOption(flag: string | false | undefined): { cache?: string } {
+function cacheOption(flag: string | false | undefined, maxSize: number | undefined): { cache?: string; cacheMaxSize?: number } {
   if (flag === false) return {};
   const dir = flag ?? process.env['RPMFETCH_CACHE'];
-  return dir ? { cache: dir } : {};
+  return dir ? { cache: dir, ...(maxSize !== undefined && { cacheMaxSize: maxSize }) } : {};
 }
 
 /** Download options from flags; seconds become milliseconds here. */
@@ -105,7 +108,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
     timeouts,
     reuse: flags.reuse,
     signal,
-    ...cacheOption(flags.cache),
+    ...cacheOption(flags.cache, flags.cacheMaxSize),
     ...metadataCacheOptions(flags),
     ...(flags.retries !== undefined && { retries: flags.retries }),
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
@@ -331,6 +334,7 @@ export function getCommand(io: CliIo, done: (code: number) => void, signal: Abor
     .option('--no-reuse', 'download even when a verified file is already in --dest')
     .option('--cache <dir>', 'a package store shared by every build on the host: packages are placed from it (hard link, clone or copy) and every verified download is added (default: $RPMFETCH_CACHE)')
     .option('--no-cache', 'use no package store, whatever RPMFETCH_CACHE says')
+    .option('--cache-max-size <size>', 'with a cache: after adding packages, remove the least recently used until the store holds at most this (k, M, G suffixes, 1024-based)', sizeFlag)
     .option('--allow-insecure-redirects', 'follow redirects from https to http')
     .option('--key <file.asc>', 'trusted public key file (armored or binary); repeat for several. With keys, every package must carry a valid signature by one of them', collect, [])
     .option('--repo', 'arguments are package names (NAME, NAME.ARCH, N-[E:]V-R[.A]) resolved through the mirrors\' repodata/, which supplies size and checksum')

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InvalidOptionError, RepoFileError, RepoVariableError } from '../errors.js';
+import { cacheCommand } from './cache-command.js';
 import { getCommand } from './get-command.js';
 import { processIo, type CliIo } from './io.js';
 import { verifyCommand } from './verify-command.js';
@@ -28,8 +29,10 @@ export async function main(argv: string[], io: CliIo = processIo(), signal: Abor
     .exitOverride()
     .configureOutput(output)
     .showHelpAfterError('(run rpmfetch --help for usage)');
-  for (const sub of [getCommand(io, done, signal), verifyCommand(io, done, signal)]) {
+  for (const sub of [getCommand(io, done, signal), verifyCommand(io, done, signal), cacheCommand(io, done, signal)]) {
     program.addCommand(sub.exitOverride().configureOutput(output).showHelpAfterError(`(run rpmfetch ${sub.name()} --help for usage)`));
+    // `cache ls` and the like: nested commands behave as the others.
+    for (const nested of sub.commands) nested.exitOverride().configureOutput(output).showHelpAfterError(`(run rpmfetch ${sub.name()} ${nested.name()} --help for usage)`);
   }
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -135,7 +135,7 @@ class DownloaderImpl implements Downloader {
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
     this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
-    this.store = o.cache !== undefined ? new PackageStore(o.cache) : undefined;
+    this.store = o.cache !== undefined ? new PackageStore(o.cache, o.cacheMaxSize) : undefined;
     this.diskMetadata = o.cache !== undefined ? { store: new RepoMetadataStore(o.cache), expire: o.metadataExpire, cacheOnly: o.cacheOnly } : undefined;
   }
 

@@ -69,6 +69,13 @@ export interface DownloadOptions {
   cacheOnly?: boolean;
   // --- end metadata cache and cache-only ---
   /**
+   * The most bytes of packages the `cache` store may hold: after adding a package, a Downloader
+   * removes the least recently used ones (those whose last hit or insert is oldest) until the store is
+   * under it. Other processes placing a package being removed keep whole bytes or download it again.
+   * Only with `cache`. Default: no limit. See the README, "Sharing a cache between builds".
+   */
+  cacheMaxSize?: number;
+  /**
    * The most bytes one package may take, whatever it (or a server) says of itself: a package that says
    * it is longer is refused from its headers, and no transfer goes past it (`ERR_TOO_LARGE`). The
    * package's own size tags, a caller's `size` and the files its header lists bound it further.
@@ -188,6 +195,8 @@ export interface ResolvedOptions {
   /** `metadataExpire` in ms; negative: never. */
   readonly metadataExpire: number;
   readonly cacheOnly: boolean;
+  /** The package store's size limit in bytes; undefined for none. */
+  readonly cacheMaxSize: number | undefined;
   readonly maxSize: number;
   readonly userAgent: string;
   readonly offload: OffloadMode;
@@ -241,6 +250,12 @@ function cacheOnly(value: boolean | undefined, cache: string | undefined): boole
   return value ?? false;
 }
 
+function cacheMaxSize(value: number | undefined, cache: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (cache === undefined) throw new InvalidOptionError('cacheMaxSize needs cache');
+  return count(value, 'cacheMaxSize', 0);
+}
+
 /** Validates options and applies defaults; throws {@link InvalidOptionError}. */
 export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
   if (!o || !Array.isArray(o.mirrors)) throw new InvalidOptionError('mirrors must be an array of base URLs');
@@ -271,6 +286,7 @@ export function resolveOptions(o: DownloaderOptions): ResolvedOptions {
     cache: cacheDir(o.cache),
     metadataExpire: metadataExpire(o.metadataExpire),
     cacheOnly: cacheOnly(o.cacheOnly, o.cache),
+    cacheMaxSize: cacheMaxSize(o.cacheMaxSize, o.cache),
     maxSize: count(o.maxSize, 'maxSize', DEFAULT_MAX_SIZE, 1),
     userAgent: o.userAgent ?? USER_AGENT,
     offload: o.offload ?? 'auto',

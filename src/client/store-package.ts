@@ -57,6 +57,7 @@ async function fromStore(store: PackageStore, use: StoreUse, knowledge: TargetKn
     return undefined;
   }
   const placement = await place(hit.file, use.destination);
+  await store.recordUse(hit);
   debug('%s: placed from the store by %s%s', use.target.path, placement, outcome.reverified ? ' (verified again)' : '');
   return { ...use.resultOf(use.destination, pathToFileURL(hit.file).href, outcome.verdict), placement };
 }
@@ -97,6 +98,8 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
     } catch (err) {
       debug('%s: not stored: %s', use.target.path, (err as Error).message);
     }
+    // The size limit (issue 12): a prune that fails costs the download nothing either.
+    await store.afterInsert(result.size).catch((err: Error) => debug('%s: prune after insert failed: %s', use.target.path, err.message));
     return result;
   } finally {
     await lock?.release();

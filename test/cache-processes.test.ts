@@ -61,24 +61,26 @@ async function assertStoreWhole(cache: string): Promise<number> {
 }
 
 describe('a store shared by processes', () => {
-  test('8 processes placing the same 40 packages: every file right, each package served once', async () => {
-    const pkgs = packages(40, 'shared');
+  test('8 processes placing the same 100 packages and 5 of their own each: every file right, each package served once', async () => {
+    const pkgs = packages(100, 'shared');
+    const own = Array.from({ length: 8 }, (_, i) => packages(5, `own${i}x`));
     const m = await new FaultMirror().start();
     mirrors.push(m);
-    for (const [path, bytes] of pkgs) m.files.set(path, bytes);
+    for (const [path, bytes] of [...pkgs, ...own.flatMap((o) => [...o])]) m.files.set(path, bytes);
     const root = await mkdtemp(join(tmpdir(), 'rpmfetch-cache-procs-'));
     const cache = join(root, 'cache');
-    const paths = [...pkgs.keys()];
+    const shared = [...pkgs.keys()];
     // Each process in its own order, so that they collide on packages in flight.
-    const runs = Array.from({ length: 8 }, (_, i) => start({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths: [...paths.slice(i * 5), ...paths.slice(0, i * 5)] }));
+    const runs = Array.from({ length: 8 }, (_, i) => start({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths: [...shared.slice(i * 12), ...(own[i] as Map<string, Buffer>).keys(), ...shared.slice(0, i * 12)] }));
     const counts = await Promise.all(runs.map((r) => r.done));
     for (const c of counts) assert.equal(c.failed, 0, c.errors.join('\n'));
-    assert.equal(counts.reduce((s, c) => s + c.downloaded, 0), 40, 'each package downloaded by one process');
+    assert.equal(counts.reduce((s, c) => s + c.downloaded, 0), 100 + 8 * 5, 'each package downloaded by one process');
     for (let i = 0; i < 8; i++) {
-      for (const [path, bytes] of pkgs) assert.ok((await readFile(join(root, `dest${i}`, path.slice('Packages/'.length)))).equals(bytes));
+      for (const [path, bytes] of [...pkgs, ...(own[i] as Map<string, Buffer>)]) assert.ok((await readFile(join(root, `dest${i}`, path.slice('Packages/'.length)))).equals(bytes));
     }
+    const paths = [...shared, ...own.flatMap((o) => [...o.keys()])];
     for (const path of paths) assert.equal(m.requestsFor(path).length, 1, `${path} served once`);
-    assert.equal(await assertStoreWhole(cache), 40);
+    assert.equal(await assertStoreWhole(cache), 140);
     assert.deepEqual(await readdir(join(cache, 'locks')), [], 'no lock left');
   });
 

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { download, downloadAll, DownloadError, InvalidOptionError, kojiTarget, verifyFile, type DownloadOptions } from '../src/index.js';
+import { cacache, contentPath } from '../src/cache/cacache.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
@@ -56,6 +57,11 @@ describe('package store', () => {
     assert.equal(content.length, 1);
     assert.ok((await readFile(content[0] as string)).equals(bytes));
     assert.equal((await stat(content[0] as string)).mode & 0o777, 0o444);
+    // The verified download itself became the content (a hard link, no copy), where cacache looks for it.
+    assert.equal((await stat(join(dir('a'), NAME))).ino, (await stat(content[0] as string)).ino);
+    assert.equal(contentPath(cache, SRI), content[0]);
+    const entries = Object.values(await cacache().ls(cache));
+    assert.ok(entries.length > 0 && entries.every((e) => e.path === content[0]), 'cacache finds every entry at that content path');
     const second = await download(PATH, { ...FAST, mirrors: [m.url], dest: dir('b'), cache });
     assert.equal(second.cached, 'store');
     assert.equal(second.placement, 'link');

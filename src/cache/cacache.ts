@@ -53,3 +53,15 @@ export function cacache(): Cacache {
   module ??= createRequire(import.meta.url)('cacache') as Cacache;
   return module;
 }
+
+let pathModule: ((cache: string, integrity: string) => string) | undefined;
+
+/**
+ * Where cacache keeps the content of `integrity` (`content-v2/<algorithm>/<2>/<2>/<rest>`). Not part
+ * of cacache's documented API: the store links verified files there itself instead of copying them
+ * through `put`, and test/cache.test.ts checks that cacache finds content where this says.
+ */
+export function contentPath(cache: string, integrity: string): string {
+  pathModule ??= createRequire(import.meta.url)('cacache/lib/content/path.js') as (cache: string, integrity: string) => string;
+  return pathModule(cache, integrity);
+}

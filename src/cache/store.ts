@@ -6,12 +6,15 @@
  * the file is unchanged (hit-check.ts).
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { chmod, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import createDebug from 'debug';
 import type { DigestLevel } from '../rpm/digest-level.js';
 import type { Verdict } from '../rpm/verdict.js';
-import { cacache, type CacacheEntry } from './cacache.js';
+import type { FileIdentity } from '../fetch/temp-file.js';
+import { cacache, contentPath, type CacacheEntry } from './cacache.js';
 import { storeKeys, type StoreKey } from './keys.js';
 // Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
 import { clearStore, type ClearReport } from './clear.js';
@@ -108,17 +111,18 @@ export class PackageStore {
    * copy fails and nothing enters the store. Resolves to the hit a later lookup would get.
    * @internal
    */
-  async insert(file: string, verdict: Verdict, path: string, digestLevel: DigestLevel): Promise<StoreHit> {
+  async insert(file: string, verdict: Verdict, path: string, digestLevel: DigestLevel, identity?: FileIdentity): Promise<StoreHit> {
     const sha256 = verdict.digests['file:sha256'];
     if (!verdict.ok || sha256 === undefined) throw new Error('only a verified package with its whole-file SHA-256 can be stored');
     const keys = storeKeys(verdict, path);
     const contentKey = keys[0] as StoreKey;
     const integrity = sri256(sha256);
-    await pipeline(createReadStream(file), cacache().put.stream(this.dir, contentKey.key, { integrity, size: verdict.size, algorithms: ['sha256'], memoize: false }));
-    const entry = await cacache().get.info(this.dir, contentKey.key, { memoize: false });
-    if (!entry) throw new Error(`the store lost ${contentKey.key} as it was written`);
-    await chmod(entry.path, CONTENT_MODE);
-    const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(await stat(entry.path)), verdict, digestLevel, stored: Date.now() };
+    if (!(identity && (await this.linkIn(file, identity, integrity, verdict.size)))) {
+      await pipeline(createReadStream(file), cacache().put.stream(this.dir, contentKey.key, { integrity, size: verdict.size, algorithms: ['sha256'], memoize: false }));
+    }
+    const content = contentPath(this.dir, integrity);
+    await chmod(content, CONTENT_MODE);
+    const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(await stat(content)), verdict, digestLevel, stored: Date.now() };
     // The content key last: an entry without facts is never used, so until the last line lands a
     // lookup by that key falls back to the weaker keys or misses.
     for (const key of [...keys.slice(1), contentKey]) {
@@ -126,7 +130,42 @@ export class PackageStore {
     }
     await touchUse(this.dir, sha256);
     debug('stored %s (%s) under %d keys', path, integrity, keys.length);
-    return { key: contentKey, file: entry.path, integrity, facts };
+    return { key: contentKey, file: content, integrity, facts };
+  }
+
+  /**
+   * Makes the verified file itself the store's content, by a hard link: no copy and no second hash.
+   * Only the very file that was written and verified qualifies (`identity`: its device and inode, taken
+   * before it was renamed into place), so a file put at the destination name since cannot slip in.
+   * The file becomes read-only (the store's mode), as a package placed from the store by a link is.
+   * False when a link cannot be made (another file system) and the content must be copied.
+   */
+  private async linkIn(file: string, identity: FileIdentity, integrity: string, size: number): Promise<boolean> {
+    const target = contentPath(this.dir, integrity);
+    const tmp = join(this.dir, 'tmp', `link-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(dirname(tmp), { recursive: true });
+      await link(file, tmp);
+    } catch (err) {
+      debug('%s: no link into the store (%s); copying', file, (err as NodeJS.ErrnoException).code);
+      return false;
+    }
+    try {
+      const linked = await stat(tmp);
+      if (linked.dev !== identity.dev || linked.ino !== identity.ino || linked.size !== size) {
+        debug('%s is no longer the file that verified; copying it through a hash instead', file);
+        return false;
+      }
+      await chmod(tmp, CONTENT_MODE);
+      await mkdir(dirname(target), { recursive: true });
+      // Content already there (another process stored the same bytes) stays: it is the same bytes.
+      await link(tmp, target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      return true;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
   }
 
   /** Removes a damaged entry: the key that led to it and its content (other keys then find nothing). @internal */

@@ -22,7 +22,7 @@ import type { VerifyOptions } from '../rpm/verifier.js';
 import { verifyFileWith } from '../rpm/verify-file.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
 import type { PackageStore } from '../cache/store.js';
-import { throughStore } from './store-package.js';
+import { throughStore, type Downloaded } from './store-package.js';
 import type { DownloadEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
@@ -118,8 +118,8 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
     }
     debug('%s: existing %s does not verify (%s); it is replaced once a new copy verifies', target.path, destination, existing?.error?.code ?? 'unreadable');
   }
-  const download = (): Promise<DownloadResult> => fetchPackage(target, context, verify, destination, judged, signal);
-  if (!context.store) return download();
+  const download = (): Promise<Downloaded> => fetchPackage(target, context, verify, destination, judged, signal);
+  if (!context.store) return (await download()).result;
   let result: DownloadResult;
   try {
     result = await throughStore(context.store, {
@@ -140,8 +140,8 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
   return result;
 }
 
-/** Fetches a target from the mirrors into its destination. */
-async function fetchPackage(target: NormalizedTarget, context: PackageContext, verify: VerifyOptions, destination: string, judged: { stats: Stats; verdict: Verdict } | undefined, signal: AbortSignal | undefined): Promise<DownloadResult> {
+/** Fetches a target from the mirrors into its destination; resolves with the file's identity too. */
+async function fetchPackage(target: NormalizedTarget, context: PackageContext, verify: VerifyOptions, destination: string, judged: { stats: Stats; verdict: Verdict } | undefined, signal: AbortSignal | undefined): Promise<Downloaded> {
   const { options } = context;
   const spec = { dest: options.dest, fileName: target.fileName, destination, size: target.expectations.size, timeouts: options.fetch.timeouts };
   const { keys, ...verifyData } = verify;
@@ -162,7 +162,7 @@ async function fetchPackage(target: NormalizedTarget, context: PackageContext, v
     );
     const result = resultOf(fetched.value.file, fetched.url, fetched.mirror.label, false, fetched.attempts, fetched.value.verdict);
     context.emit({ type: 'done', target: target.path, result });
-    return result;
+    return { result, identity: fetched.value.identity };
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
     // Whatever is at the destination name was not written by this download: it stays exactly as it

@@ -13,12 +13,19 @@ import { place } from '../cache/placement.js';
 import { NotCachedError } from '../errors.js';
 import type { PackageStore } from '../cache/store.js';
 import type { NormalizedTarget } from '../fetch/target.js';
+import type { FileIdentity } from '../fetch/temp-file.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { VerifyOptions } from '../rpm/verifier.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
 import type { DownloadResult } from './result.js';
 
 const debug = createDebug('rpmfetch:cache');
+
+/** A package downloaded into its destination, and which file that is (see `PackageStore.insert`). */
+export interface Downloaded {
+  readonly result: DownloadResult;
+  readonly identity?: FileIdentity | undefined;
+}
 
 /** What a download through the store needs besides the store. */
 export interface StoreUse {
@@ -29,7 +36,7 @@ export interface StoreUse {
   /** Builds the result of a package placed from the store. */
   readonly resultOf: (file: string, url: string, verdict: Verdict) => DownloadResult;
   /** Downloads the package into the destination (the download without a store). */
-  readonly download: () => Promise<DownloadResult>;
+  readonly download: () => Promise<Downloaded>;
   readonly signal: AbortSignal | undefined;
   /** `cacheOnly`: a package the store lacks fails with ERR_NOT_CACHED instead of being downloaded. */
   readonly cacheOnly?: boolean;
@@ -92,9 +99,9 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
       }
       if (!lock) await KeyLock.waitFor(store.dir, key, use.signal);
     }
-    const result = await use.download();
+    const { result, identity } = await use.download();
     try {
-      await store.insert(result.file, result.verdict, use.target.path, 'all');
+      await store.insert(result.file, result.verdict, use.target.path, 'all', identity);
     } catch (err) {
       debug('%s: not stored: %s', use.target.path, (err as Error).message);
     }

@@ -8,6 +8,7 @@ import { AttemptFailure } from './attempt-failure.js';
 import { PartialFile } from './partial-file.js';
 import type { BatchBuffers } from './package-sink.js';
 import { StallMonitor } from './stall-monitor.js';
+import type { FileIdentity } from './temp-file.js';
 import type { ConsumeRun, MirrorRef, OpenedSource, Opener, OpenRequest, Transfer } from './transfer.js';
 import type { RpmfetchError } from '../errors.js';
 import type { Verdict } from '../rpm/verdict.js';
@@ -23,6 +24,8 @@ export interface PackageFetched {
   readonly verdict: Verdict;
   /** Where it is now. */
   readonly file: string;
+  /** The file written and verified (absent from a download lane). */
+  readonly identity?: FileIdentity | undefined;
 }
 
 /** What a package transfer needs besides the bytes. */
@@ -98,10 +101,10 @@ export class PackageTransfer implements Transfer<PackageFetched> {
       throw new AttemptFailure('ERR_BAD_CONTENT_RANGE', 'response', 'retry', `the response starts at byte ${offset}, ${this.partial.bytes} bytes are held now`);
     }
     const verdict = await this.stream(source, run);
-    await this.partial.commit(this.options.destination).catch((err: unknown) => {
+    const identity = await this.partial.commit(this.options.destination).catch((err: unknown) => {
       throw new AttemptFailure('ERR_WRITE_FAILED', 'verify', 'fatal', `cannot move the verified file to ${this.options.destination}: ${(err as Error).message}`);
     });
-    return { verdict, file: this.options.destination };
+    return { verdict, file: this.options.destination, identity };
   }
 
   /** Streams the body into the file and the verifier, watching for stalls, then judges it. */

@@ -7,7 +7,7 @@ import { MAIN_THREAD_OVERHEAD } from '../rpm/hash-placement.js';
 import { RpmVerifier, type VerifyOptions } from '../rpm/verifier.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
 import { PackageSink, type BatchBuffers } from './package-sink.js';
-import { TempFile } from './temp-file.js';
+import { TempFile, type FileIdentity } from './temp-file.js';
 import type { MirrorRef } from './transfer.js';
 
 export class PartialFile {
@@ -70,9 +70,10 @@ export class PartialFile {
     this.mirrors.clear();
   }
 
-  /** Renames the file into place. The verdict must have passed. */
-  async commit(destination: string): Promise<void> {
-    await this.temp?.commit(destination);
+  /** Renames the file into place (the verdict must have passed); resolves to the file's identity. */
+  async commit(destination: string): Promise<FileIdentity | undefined> {
+    const identity = await this.temp?.commit(destination);
     this.temp = undefined;
+    return identity;
   }
 }

@@ -127,6 +127,12 @@ export async function abandonTempFiles(): Promise<void> {
 const SLOW_WRITE_MS = 20;
 let syncWrites = true;
 
+/** Which file a path names: the same device and inode are the same file, whatever its name now. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 export class TempFile {
   private handle: FileHandle | undefined;
   private closed = false;
@@ -193,15 +199,21 @@ export class TempFile {
     await this.handle?.truncate(length);
   }
 
-  /** Flushes, closes and renames the file to `destination`, replacing what is there atomically. */
-  async commit(destination: string): Promise<void> {
+  /**
+   * Flushes, closes and renames the file to `destination`, replacing what is there atomically; resolves
+   * to the file's identity, by which a later step (the package store) can tell that the file at
+   * `destination` is still the one written here.
+   */
+  async commit(destination: string): Promise<FileIdentity | undefined> {
     const handle = this.handle;
     this.handle = undefined;
+    const stats = await handle?.stat();
     await handle?.close();
     await rename(this.path, destination);
     // Only now: until the rename is done the file is still ours to remove.
     held.delete(this.path);
     this.closed = true;
+    return stats && { dev: stats.dev, ino: stats.ino };
   }
 
   /** Closes and deletes the file; safe to call more than once. */

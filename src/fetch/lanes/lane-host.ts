@@ -140,7 +140,7 @@ export class LaneHost {
         signal: controller.signal,
         progress: (n, held, total) => this.send({ op: 'progress', rid: m.rid, n, held, total }),
       });
-      this.send({ op: 'consumed', rid: m.rid, verdict: result.verdict, file: result.file, state: this.state(t) });
+      this.send({ op: 'consumed', rid: m.rid, verdict: result.verdict, file: result.file, ...(result.identity && { identity: result.identity }), state: this.state(t) });
     } catch (err) {
       source?.discard();
       this.send({ op: 'failed', rid: m.rid, failure: toFailureData(err, true), state: t ? this.state(t) : EMPTY });

@@ -7,6 +7,7 @@
  */
 import type { AttemptPhase } from '../../errors.js';
 import type { Verdict } from '../../rpm/verdict.js';
+import type { FileIdentity } from '../temp-file.js';
 import type { VerifyOptions } from '../../rpm/verify-options.js';
 import type { TlsConfig } from '../../transport/tls-context.js';
 import type { FailureKind } from '../attempt-failure.js';
@@ -85,7 +86,7 @@ export type LaneRequest =
 export type LaneReply =
   | { readonly op: 'opened'; readonly rid: number; readonly source: SourceData }
   | { readonly op: 'progress'; readonly rid: number; readonly n: number; readonly held: number; readonly total: number | undefined }
-  | { readonly op: 'consumed'; readonly rid: number; readonly verdict: Verdict; readonly file: string; readonly state: TransferState }
+  | { readonly op: 'consumed'; readonly rid: number; readonly verdict: Verdict; readonly file: string; readonly identity?: FileIdentity; readonly state: TransferState }
   | { readonly op: 'failed'; readonly rid: number; readonly failure: FailureData; readonly state: TransferState }
   | { readonly op: 'done'; readonly cid: number; readonly state?: TransferState }
   /** The lane has loaded and takes requests. */

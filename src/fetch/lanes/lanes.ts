@@ -264,7 +264,7 @@ export class LaneTransfer implements Transfer<PackageFetched> {
         stop();
         if (reply.op === 'consumed') {
           this.state = reply.state;
-          resolve({ verdict: reply.verdict, file: reply.file });
+          resolve({ verdict: reply.verdict, file: reply.file, identity: reply.identity });
         } else if (reply.op === 'failed') {
           this.state = reply.state;
           reject(fromFailureData(reply.failure));

@@ -25,7 +25,7 @@ import { laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
-import { downloadPackage, type PackageContext } from './package-download.js';
+import { downloadPackage, placeFromStore, type PackageContext } from './package-download.js';
 import type { DownloadResult } from './result.js';
 import { Slots } from './slots.js';
 
@@ -192,6 +192,9 @@ class DownloaderImpl implements Downloader {
   private async run(target: NormalizedTarget, emit: (e: DownloadEvent) => void, callSignal?: AbortSignal): Promise<DownloadResult> {
     const context = this.packageContext(target, emit);
     const signal = this.combined(callSignal);
+    // A package the store has is placed without waiting for a slot: the slots bound downloads.
+    const stored = await placeFromStore(target, context, signal);
+    if (typeof stored === 'object') return stored;
     try {
       await this.slots.take(signal);
     } catch (err) {
@@ -200,7 +203,7 @@ class DownloaderImpl implements Downloader {
       throw error;
     }
     try {
-      return await downloadPackage(target, context, signal);
+      return await downloadPackage(target, context, signal, stored === 'miss');
     } finally {
       this.slots.give();
     }

@@ -145,7 +145,7 @@ export interface TlsOptions {
 
 /** Options of batches and Downloaders, on top of {@link DownloadOptions}. */
 export interface BatchOptions {
-  /** Targets downloaded at once. Default 4. */
+  /** Targets downloading at once (a package placed from the `cache` store takes no slot). Default 4. */
   concurrency?: number;
   /** Requests in flight per mirror (keep-alive connections are reused across targets). Default 4. */
   connectionsPerMirror?: number;

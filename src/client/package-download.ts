@@ -22,7 +22,7 @@ import type { VerifyOptions } from '../rpm/verifier.js';
 import { verifyFileWith } from '../rpm/verify-file.js';
 import type { HashWorkers } from '../workers/hash-workers.js';
 import type { PackageStore } from '../cache/store.js';
-import { throughStore, type Downloaded } from './store-package.js';
+import { storeHit, throughStore, type Downloaded } from './store-package.js';
 import type { DownloadEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
@@ -100,8 +100,32 @@ function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size;
 }
 
-/** Downloads one target; rejects with {@link DownloadError}. */
-export async function downloadPackage(target: NormalizedTarget, context: PackageContext, signal?: AbortSignal): Promise<DownloadResult> {
+/**
+ * A store hit placed before the target takes a download slot (a hit needs no mirror): the result, or
+ * `'miss'` when the store has nothing usable, or `'skip'` when the store is not to be asked first (no
+ * store, an abort, or a file at the destination that `reuse` must judge first).
+ */
+export async function placeFromStore(target: NormalizedTarget, context: PackageContext, signal?: AbortSignal): Promise<DownloadResult | 'miss' | 'skip'> {
+  const { options, store } = context;
+  if (!store || signal?.aborted) return 'skip';
+  const destination = join(options.dest, target.fileName);
+  if (options.reuse && (await stat(destination).catch(() => undefined))) return 'skip';
+  const verify = verifyOptionsFor(target, options);
+  const result = await storeHit(store, {
+    target,
+    destination,
+    verify,
+    hashWorkers: context.hashWorkers,
+    resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
+    signal,
+  });
+  if (!result) return 'miss';
+  context.emit({ type: 'done', target: target.path, result });
+  return result;
+}
+
+/** Downloads one target; rejects with {@link DownloadError}. `storeMissed`: the store was just asked. */
+export async function downloadPackage(target: NormalizedTarget, context: PackageContext, signal?: AbortSignal, storeMissed = false): Promise<DownloadResult> {
   const { options } = context;
   const destination = join(options.dest, target.fileName);
   const verify = verifyOptionsFor(target, options);
@@ -131,6 +155,7 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
       download,
       signal,
       cacheOnly: options.cacheOnly,
+      knownMiss: storeMissed,
     });
   } catch (err) {
     if (err instanceof DownloadError && err.code === 'ERR_NOT_CACHED') context.emit({ type: 'failed', target: target.path, error: err });

@@ -40,6 +40,16 @@ export interface StoreUse {
   readonly signal: AbortSignal | undefined;
   /** `cacheOnly`: a package the store lacks fails with ERR_NOT_CACHED instead of being downloaded. */
   readonly cacheOnly?: boolean;
+  /** The store was just asked and had nothing usable: the first lookup is skipped. */
+  readonly knownMiss?: boolean;
+}
+
+/**
+ * The package placed from the store, without waiting for anything (no lock, no slot): a hit is file
+ * operations only. Undefined when the store has nothing usable for it.
+ */
+export function storeHit(store: PackageStore, use: Omit<StoreUse, 'download'>): Promise<DownloadResult | undefined> {
+  return lookQuietly(store, use, knowledgeOf(use.target));
 }
 
 function knowledgeOf(target: NormalizedTarget): TargetKnowledge {
@@ -54,7 +64,7 @@ function knowledgeOf(target: NormalizedTarget): TargetKnowledge {
 }
 
 /** The package from the store, placed at the destination; undefined when the store has none usable. */
-async function fromStore(store: PackageStore, use: StoreUse, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
+async function fromStore(store: PackageStore, use: Omit<StoreUse, 'download'>, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
   const hit = await store.find(lookupKeys(knowledge));
   if (!hit) return undefined;
   const outcome = await checkHit(hit, { verify: use.verify, digestLevel: 'all' }, { hashWorkers: use.hashWorkers });
@@ -70,7 +80,7 @@ async function fromStore(store: PackageStore, use: StoreUse, knowledge: TargetKn
 }
 
 /** Looks in the store, without letting a broken store fail the download. */
-async function lookQuietly(store: PackageStore, use: StoreUse, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
+async function lookQuietly(store: PackageStore, use: Omit<StoreUse, 'download'>, knowledge: TargetKnowledge): Promise<DownloadResult | undefined> {
   try {
     return await fromStore(store, use, knowledge);
   } catch (err) {
@@ -85,8 +95,8 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
   const key = lockKey(knowledge);
   let lock: KeyLock | undefined;
   try {
-    for (;;) {
-      const stored = await lookQuietly(store, use, knowledge);
+    for (let first = true; ; first = false) {
+      const stored = first && use.knownMiss ? undefined : await lookQuietly(store, use, knowledge);
       if (stored) return stored;
       if (use.cacheOnly) throw new NotCachedError(use.target.path, `not in the cache ${store.dir} (or its copy there did not verify), and cacheOnly forbids downloading it`);
       // Looked again after taking the lock: its last holder may have stored the package just before.

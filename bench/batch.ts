@@ -9,16 +9,15 @@
  *
  *   npm run bench:batch -- [--count 400] [--total-mib 450] [--runs 3]
  */
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blackHole } from '../test/helpers/fault-mirror.js';
 import { startNginx } from '../test/helpers/nginx.js';
-import { batchPackages } from './batch-packages.js';
+import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
 import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,44 +29,15 @@ if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
 }
 requirePython('bench/batch', ['librepo'], 'python3-librepo');
 
-const files = await batchPackages(ROOT, Number(opts.count), Number(opts['total-mib']));
-const entries = files.map((f) => {
-  const bytes = readFileSync(f);
-  return { name: basename(f), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-});
-const totalBytes = entries.reduce((n, e) => n + e.size, 0);
+const { files, entries, totalBytes } = await batchEntries(ROOT, Number(opts.count), Number(opts['total-mib']));
 buildDist(ROOT);
 
 const work = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-batch-'));
 const dest = join(work, 'dest');
-const script = join(work, 'librepo-batch.py');
-writeFileSync(
-  script,
-  `import json, librepo, sys
-urls, manifest, dest, parallel = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-h = librepo.Handle()
-h.urls = urls
-h.repotype = librepo.YUMREPO
-# dnf's defaults: timeout 30 s, minrate 1000 B/s over the timeout, max_parallel_downloads 3
-h.connecttimeout = 30
-h.lowspeedtime = 30
-h.lowspeedlimit = 1000
-h.maxparalleldownloads = parallel
-targets = []
-for line in open(manifest):
-    t = json.loads(line)
-    targets.append(librepo.PackageTarget(t["path"], handle=h, dest=dest + "/", checksum_type=librepo.SHA256, checksum=t["sha256"], expectedsize=t["size"]))
-librepo.download_packages(targets)
-bad = [t.err for t in targets if t.err]
-if bad:
-    sys.exit("librepo: %d failed: %s" % (len(bad), bad[0]))
-`,
-);
+const script = writeLibrepoScript(work);
 
 function manifest(list: typeof entries): string {
-  const path = join(work, `manifest-${list.length}.jsonl`);
-  writeFileSync(path, list.map((e) => JSON.stringify({ path: e.name, size: e.size, sha256: e.sha256 })).join('\n'));
-  return path;
+  return writeManifest(join(work, `manifest-${list.length}.jsonl`), list);
 }
 function clean(): void {
   rmSync(dest, { recursive: true, force: true });

@@ -10,15 +10,14 @@
  *
  *   npm run bench:cache -- [--count 400] [--total-mib 450] [--runs 3]
  */
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/helpers/nginx.js';
-import { batchPackages } from './batch-packages.js';
+import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
 import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,12 +29,7 @@ if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
 }
 requirePython('bench/cache', ['librepo'], 'python3-librepo');
 
-const files = await batchPackages(ROOT, Number(opts.count), Number(opts['total-mib']));
-const entries = files.map((f) => {
-  const bytes = readFileSync(f);
-  return { name: basename(f), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-});
-const totalBytes = entries.reduce((n, e) => n + e.size, 0);
+const { files, entries, totalBytes } = await batchEntries(ROOT, Number(opts.count), Number(opts['total-mib']));
 buildDist(ROOT);
 
 const work = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-cache-'));
@@ -43,26 +37,8 @@ const dest = join(work, 'dest');
 const warmCache = join(work, 'warm-cache');
 const coldCache = join(work, 'cold-cache');
 const manifest = join(work, 'manifest.jsonl');
-writeFileSync(manifest, entries.map((e) => JSON.stringify({ path: e.name, size: e.size, sha256: e.sha256 })).join('\n'));
-const script = join(work, 'librepo-batch.py');
-writeFileSync(
-  script,
-  `import json, librepo, sys
-urls, manifest, dest = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
-h = librepo.Handle()
-h.urls = urls
-h.repotype = librepo.YUMREPO
-h.maxparalleldownloads = 3
-targets = []
-for line in open(manifest):
-    t = json.loads(line)
-    targets.append(librepo.PackageTarget(t["path"], handle=h, dest=dest + "/", checksum_type=librepo.SHA256, checksum=t["sha256"], expectedsize=t["size"]))
-librepo.download_packages(targets)
-bad = [t.err for t in targets if t.err]
-if bad:
-    sys.exit("librepo: %d failed: %s" % (len(bad), bad[0]))
-`,
-);
+writeManifest(manifest, entries);
+const script = writeLibrepoScript(work);
 
 function clean(...dirs: string[]): void {
   for (const d of [dest, ...dirs]) rmSync(d, { recursive: true, force: true });
@@ -79,7 +55,7 @@ try {
   const fill = await get(nginx.url, ['--cache', warmCache]);
   if (fill.code !== 0) throw new Error(`filling the cache failed: ${fill.stderr.slice(0, 2000)}`);
   const tools: Array<[string, () => Promise<Run>, string[]]> = [
-    ['librepo', () => measure(PYTHON, [script, JSON.stringify([nginx.url]), manifest, dest]), []],
+    ['librepo', () => measure(PYTHON, [script, JSON.stringify([nginx.url]), manifest, dest, '3']), []],
     ['rpmfetch, warm cache', () => get(nginx.url, ['--cache', warmCache]), []],
     ['rpmfetch, no cache', () => get(nginx.url, ['--no-cache']), []],
     ['rpmfetch, cold cache', () => get(nginx.url, ['--cache', coldCache]), [coldCache]],

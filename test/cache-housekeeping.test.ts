@@ -87,7 +87,7 @@ describe('cache housekeeping', () => {
       assert.equal(line['size'], bytes.length);
       assert.equal(line['nevra'], `${path.slice('Packages/'.length, -'.rpm'.length)}`);
       const keys = line['keys'] as string[];
-      assert.ok(keys.some((k) => k.includes(`file:sha256:${sha256(bytes)}`)) && keys.some((k) => k.includes(`path:${bytes.length}:${path}`)), keys.join(' '));
+      assert.ok(keys.some((k) => k.includes(`file:sha256:${sha256(bytes)}`)) && keys.some((k) => k.includes(`path:*:${path}`)), keys.join(' '));
       assert.ok(Date.parse(line['stored'] as string) >= before - 1000 && Date.parse(line['lastUse'] as string) >= Date.parse(line['stored'] as string));
     }
     const text = await cli('cache', 'ls', '--cache', cache);

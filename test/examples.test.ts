@@ -20,7 +20,7 @@ interface Ran {
   err: string;
 }
 
-function run(example: string, args: string[], options: { stdin?: string; interruptAfter?: number } = {}): Promise<Ran> {
+function run(example: string, args: string[], options: { stdin?: string; interruptWhen?: () => boolean } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `examples/${example}`, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -29,7 +29,19 @@ function run(example: string, args: string[], options: { stdin?: string; interru
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
-    if (options.interruptAfter !== undefined) setTimeout(() => child.kill('SIGINT'), options.interruptAfter);
+    // Interrupted once the example is doing what the test is about (a clock would be early on a loaded
+    // machine, before the example has even set up its signal handlers).
+    const when = options.interruptWhen;
+    if (when) {
+      const spawned = Date.now();
+      // A condition that never comes does not hang the suite: the test's assertions then fail.
+      const poll = setInterval(() => {
+        if (!when() && Date.now() - spawned < 20_000) return;
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }, 20);
+      child.on('exit', () => clearInterval(poll));
+    }
     child.stdin.end(options.stdin ?? '');
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ code, signal, out, err }));
@@ -121,9 +133,17 @@ describe('examples/', () => {
     const hang = await mirror();
     hang.always(packages[0]?.kojiPath ?? '', faults.headersThenHang());
     const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-ex-'));
-    const started = Date.now();
-    const r = await run('agent.ts', ['--mirror', hang.url, '--dest', dest], { stdin: `${packages[0]?.kojiPath}\n`, interruptAfter: 1500 });
-    assert.ok(Date.now() - started < 10_000, 'stopped promptly');
+    const path = packages[0]?.kojiPath ?? '';
+    let asked = 0;
+    const r = await run('agent.ts', ['--mirror', hang.url, '--dest', dest], {
+      stdin: `${path}\n`,
+      // The job is in flight: its request has reached the mirror, which now holds it.
+      interruptWhen: () => {
+        if (asked === 0 && hang.requestsFor(path).length > 0) asked = Date.now();
+        return asked > 0;
+      },
+    });
+    assert.ok(Date.now() - asked < 10_000, 'stopped promptly');
     assert.equal(r.code, 1);
     assert.match(r.out, /"error":"ERR_ABORTED"/);
     assert.deepEqual(await readdir(dest), [], 'no temporary file left');

@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { inDir } from './in-dir.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A heartbeat older than this (ms) makes a lock stale. */
@@ -57,11 +58,10 @@ export class KeyLock {
   /** Takes the lock if free (stealing a stale one); undefined when someone alive holds it. */
   static async tryTake(dir: string, key: string): Promise<KeyLock | undefined> {
     const path = KeyLock.pathOf(dir, key);
-    await mkdir(join(dir, 'locks'), { recursive: true });
     // Written whole under a private name, then linked: no one ever reads a half-written lock.
     const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     const content: LockContent = { pid: process.pid, host: hostname() };
-    await writeFile(temp, JSON.stringify(content));
+    await inDir(join(dir, 'locks'), () => writeFile(temp, JSON.stringify(content)));
     try {
       for (let round = 0; round < 3; round++) {
         try {

@@ -1,7 +1,8 @@
 /**
  * The index keys of a package in the store. A later target finds a stored package by whatever it
- * knows: a whole-file digest (an SRI or a checksum), koji's sigmd5, or only its path (with its size
- * when known). The strength of the key decides how much a hit must be checked (see hit-check.ts).
+ * knows: a whole-file digest (an SRI or a checksum), koji's sigmd5, or only its path (its size, when
+ * known, is checked by the full verification a path hit gets). The strength of the key decides how
+ * much a hit must be checked (see hit-check.ts).
  */
 import type { Verdict } from '../rpm/verdict.js';
 
@@ -51,8 +52,12 @@ export function lookupKeys(t: TargetKnowledge): StoreKey[] {
   const keys: StoreKey[] = [];
   if (t.integrity !== undefined) for (const [algorithm, hex] of sriDigests(t.integrity)) keys.push(digestKey(algorithm, hex));
   if (t.checksum !== undefined) keys.push(digestKey(algorithmOf(t.checksum.type), t.checksum.hex));
+  // Every stored package has its SHA-256 key: a target that knows its SHA-256 and misses by it cannot
+  // be served by another key (those bytes are not stored), so those lookups are saved.
+  if (keys.some((k) => k.key.startsWith(`${PREFIX}file:sha256:`))) return keys;
   if (t.sigmd5 !== undefined) keys.push(sigmd5Key(t.sigmd5));
-  keys.push(pathKey(t.path, t.size));
+  // By path alone (a stored package there is verified in full, the target's size included).
+  keys.push(pathKey(t.path, undefined));
   return keys;
 }
 
@@ -62,7 +67,7 @@ export function sigmd5Of(verdict: Verdict): string | undefined {
   return md5?.status === 'OK' ? md5.expected : undefined;
 }
 
-/** Every key a verified package is stored under: its whole-file digests, its sigmd5, its path with and without size. */
+/** Every key a verified package is stored under: its whole-file digests, its sigmd5, its path. */
 export function storeKeys(verdict: Verdict, path: string): StoreKey[] {
   const keys: StoreKey[] = [];
   for (const [name, hex] of Object.entries(verdict.digests)) {
@@ -70,7 +75,7 @@ export function storeKeys(verdict: Verdict, path: string): StoreKey[] {
   }
   const sigmd5 = sigmd5Of(verdict);
   if (sigmd5 !== undefined) keys.push(sigmd5Key(sigmd5));
-  keys.push(pathKey(path, verdict.size), pathKey(path, undefined));
+  keys.push(pathKey(path, undefined));
   return keys;
 }
 

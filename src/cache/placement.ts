@@ -10,7 +10,8 @@
  * and get the mode a download gets.
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, rename, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, rename, unlink } from 'node:fs/promises';
+import { inDir } from './in-dir.js';
 import { basename, dirname, join } from 'node:path';
 import { holdTempPath, tempFileName } from '../fetch/temp-file.js';
 
@@ -36,18 +37,17 @@ async function copyInto(source: string, temp: string): Promise<Placement> {
 /** Places `source` (a store content file) at `destination`; resolves to how. */
 export async function place(source: string, destination: string, allowLink = true): Promise<Placement> {
   const temp = join(dirname(destination), tempFileName(basename(destination)));
-  await mkdir(dirname(destination), { recursive: true });
   // Listed so that a Ctrl-C between the link (or copy) and the rename leaves nothing behind.
   const release = holdTempPath(temp);
   try {
     let how: Placement;
     try {
       if (!allowLink) throw Object.assign(new Error('links not wanted'), { code: 'EPERM' });
-      await link(source, temp);
+      await inDir(dirname(destination), () => link(source, temp));
       how = 'link';
     } catch (err) {
       if (!NO_LINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      how = await copyInto(source, temp);
+      how = await inDir(dirname(destination), () => copyInto(source, temp));
       // A copy is the caller's own file: writable as a downloaded one would be.
       await chmod(temp, 0o666 & ~process.umask());
     }

@@ -7,7 +7,7 @@
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, stat, unlink } from 'node:fs/promises';
+import { chmod, link, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import createDebug from 'debug';
@@ -15,6 +15,7 @@ import type { DigestLevel } from '../rpm/digest-level.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { FileIdentity } from '../fetch/temp-file.js';
 import { cacache, contentPath, type CacacheEntry } from './cacache.js';
+import { inDir } from './in-dir.js';
 import { storeKeys, type StoreKey } from './keys.js';
 // Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
 import { clearStore, type ClearReport } from './clear.js';
@@ -144,8 +145,7 @@ export class PackageStore {
     const target = contentPath(this.dir, integrity);
     const tmp = join(this.dir, 'tmp', `link-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      await mkdir(dirname(tmp), { recursive: true });
-      await link(file, tmp);
+      await inDir(dirname(tmp), () => link(file, tmp));
     } catch (err) {
       debug('%s: no link into the store (%s); copying', file, (err as NodeJS.ErrnoException).code);
       return false;
@@ -157,9 +157,8 @@ export class PackageStore {
         return false;
       }
       await chmod(tmp, CONTENT_MODE);
-      await mkdir(dirname(target), { recursive: true });
       // Content already there (another process stored the same bytes) stays: it is the same bytes.
-      await link(tmp, target).catch((err: NodeJS.ErrnoException) => {
+      await inDir(dirname(target), () => link(tmp, target)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
       return true;

@@ -202,10 +202,18 @@ class DownloaderImpl implements Downloader {
       emit({ type: 'failed', target: target.path, error });
       throw error;
     }
-    try {
-      return await downloadPackage(target, context, signal, stored === 'miss');
-    } finally {
+    let held = true;
+    // The slot goes back as soon as the bytes are in: storing them in the cache is file work that the
+    // next download need not wait for.
+    const release = (): void => {
+      if (!held) return;
+      held = false;
       this.slots.give();
+    };
+    try {
+      return await downloadPackage(target, { ...context, downloaded: release }, signal, stored === 'miss');
+    } finally {
+      release();
     }
   }
 

@@ -43,6 +43,8 @@ export interface PackageContext {
   /** The mirrors of this target, in order (read again before every attempt). */
   readonly mirrors: () => readonly Mirror[];
   readonly emit: (event: DownloadEvent) => void;
+  /** Called once the package is downloaded and verified, before it is stored: frees its slot. */
+  readonly downloaded?: () => void;
 }
 
 function resultOf(file: string, url: string, mirror: string, cached: boolean | 'store', attempts: readonly Attempt[], v: Verdict): DownloadResult {
@@ -156,6 +158,7 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
       signal,
       cacheOnly: options.cacheOnly,
       knownMiss: storeMissed,
+      ...(context.downloaded && { downloaded: context.downloaded }),
     });
   } catch (err) {
     if (err instanceof DownloadError && err.code === 'ERR_NOT_CACHED') context.emit({ type: 'failed', target: target.path, error: err });

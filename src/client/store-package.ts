@@ -42,6 +42,8 @@ export interface StoreUse {
   readonly cacheOnly?: boolean;
   /** The store was just asked and had nothing usable: the first lookup is skipped. */
   readonly knownMiss?: boolean;
+  /** Told when the download is done, before the package is stored. */
+  readonly downloaded?: () => void;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
       if (!lock) await KeyLock.waitFor(store.dir, key, use.signal);
     }
     const { result, identity } = await use.download();
+    use.downloaded?.();
     try {
       await store.insert(result.file, result.verdict, use.target.path, 'all', identity);
     } catch (err) {

@@ -4,20 +4,19 @@
  * racing with builds in other processes, and a full disk under the store.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { download, downloadAll, InvalidOptionError, openCache, verifyFile, type DownloadOptions } from '../src/index.js';
+import { startBuild } from './helpers/cache-child.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 import { makeSigningKey, missingRpmTools } from './helpers/rpm-tools.js';
 import { writePackage } from './helpers/rpm-writer.js';
 
-const READER = join(dirname(fileURLToPath(import.meta.url)), 'helpers/cache-reader.ts');
 const FAST: Partial<DownloadOptions> = { retries: 1, timeouts: { connect: 500, response: 1000, stall: 1000 }, backoff: { min: 10, max: 40 }, reuse: false };
 
 const mirrors: FaultMirror[] = [];
@@ -231,7 +230,7 @@ describe('cache housekeeping', () => {
     const other = await tmpfs(join(root, 'other-fs'), '64m');
     const dests = [0, 1, 2, 3].map((i) => (other && i >= 2 ? join(other, `dest${i}`) : join(root, `dest${i}`)));
     const rounds = 5;
-    const readers = dests.map((dest) => startReader({ mirror: m.url, dest, cache, paths: [...pkgs.keys()], rounds }));
+    const readers = dests.map((dest) => startBuild({ mirror: m.url, dest, cache, paths: [...pkgs.keys()], rounds, concurrency: 2 }).done);
     let finished = false;
     const all = Promise.all(readers).finally(() => (finished = true));
     let sweeps = 0;
@@ -276,22 +275,6 @@ describe('cache housekeeping', () => {
     assert.equal(await assertDestinationsWhole(join(root, 'b'), pkgs), 6);
   });
 });
-
-interface ReaderCounts {
-  store: number;
-  downloaded: number;
-  failed: number;
-  errors: string[];
-}
-
-function startReader(args: object): Promise<ReaderCounts> {
-  const child = spawn(process.execPath, ['--import', 'tsx', READER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code, signal) => (code === 0 ? resolve(JSON.parse(out) as ReaderCounts) : reject(new Error(`reader exited ${code ?? signal}`))));
-  });
-}
 
 /** Why a test needing a tmpfs of its own cannot run (mounting needs root; CI runs as root). */
 function rootSkip(): string | undefined {

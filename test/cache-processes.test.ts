@@ -3,24 +3,15 @@
  * it too waits and takes it from the store, and a process killed while downloading holds no one up.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { startBuild } from './helpers/cache-child.js';
 import { FaultMirror, faults } from './helpers/fault-mirror.js';
 import { writePackage } from './helpers/rpm-writer.js';
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'helpers/cache-child.ts');
-
-interface Counts {
-  store: number;
-  downloaded: number;
-  failed: number;
-  errors: string[];
-}
 
 const mirrors: FaultMirror[] = [];
 after(async () => Promise.all(mirrors.map((m) => m.close())));
@@ -32,16 +23,6 @@ function packages(n: number, prefix: string): Map<string, Buffer> {
     out.set(`Packages/${p.fileName}`, p.bytes);
   }
   return out;
-}
-
-function start(args: object): { child: ChildProcess; done: Promise<Counts> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<Counts>((resolve, reject) => {
-    child.on('exit', (code, signal) => (code === 0 ? resolve(JSON.parse(out) as Counts) : reject(new Error(`child exited ${code ?? signal}`))));
-  });
-  return { child, done };
 }
 
 /** Every content file of the store holds the bytes its SHA-256 address names. */
@@ -71,7 +52,7 @@ describe('a store shared by processes', () => {
     const cache = join(root, 'cache');
     const shared = [...pkgs.keys()];
     // Each process in its own order, so that they collide on packages in flight.
-    const runs = Array.from({ length: 8 }, (_, i) => start({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths: [...shared.slice(i * 12), ...(own[i] as Map<string, Buffer>).keys(), ...shared.slice(0, i * 12)] }));
+    const runs = Array.from({ length: 8 }, (_, i) => startBuild({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths: [...shared.slice(i * 12), ...(own[i] as Map<string, Buffer>).keys(), ...shared.slice(0, i * 12)] }));
     const counts = await Promise.all(runs.map((r) => r.done));
     for (const c of counts) assert.equal(c.failed, 0, c.errors.join('\n'));
     assert.equal(counts.reduce((s, c) => s + c.downloaded, 0), 100 + 8 * 5, 'each package downloaded by one process');
@@ -95,11 +76,11 @@ describe('a store shared by processes', () => {
     m.fault(slow, faults.drip(1000));
     const root = await mkdtemp(join(tmpdir(), 'rpmfetch-cache-kill-'));
     const cache = join(root, 'cache');
-    const victim = start({ mirror: m.url, dest: join(root, 'victim'), cache, paths: [slow] });
+    const victim = startBuild({ mirror: m.url, dest: join(root, 'victim'), cache, paths: [slow] });
     victim.done.catch(() => undefined);
     while (m.requestsFor(slow).length === 0) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
-    const others = Array.from({ length: 3 }, (_, i) => start({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths }));
+    const others = Array.from({ length: 3 }, (_, i) => startBuild({ mirror: m.url, dest: join(root, `dest${i}`), cache, paths }));
     await new Promise((r) => setTimeout(r, 500));
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');

@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createDownloader, download, DownloadError, InvalidOptionError, type DownloadEvent, type DownloaderOptions } from '../src/index.js';
-import { FaultMirror, faults } from './helpers/fault-mirror.js';
+import { faults } from './helpers/fault-mirror.js';
+import { mirrorPool } from './helpers/mirror-pool.js';
 import { endless, rewriteSignatureTag, type Meter } from './helpers/hostile.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/packages');
@@ -20,16 +21,7 @@ const NAME = 'rpmfetch-hello-1.0-1.noarch.rpm';
 const original = readFileSync(join(FIXTURES, NAME));
 const PATHS = Array.from({ length: 12 }, (_, i) => `p${i}/${NAME}`);
 
-const started: FaultMirror[] = [];
-async function mirror(): Promise<FaultMirror> {
-  const m = await new FaultMirror().start();
-  for (const p of PATHS) m.files.set(p, original);
-  started.push(m);
-  return m;
-}
-after(async () => {
-  await Promise.all(started.map((m) => m.close()));
-});
+const mirror = mirrorPool(PATHS.map((p) => [p, original] as const));
 
 const FAST: Partial<DownloaderOptions> = { lanes: 2, retries: 1, backoff: { min: 20, max: 50 }, timeouts: { connect: 1000, response: 1000, stall: 1000 }, hedge: false, reuse: false, concurrency: 4 };
 const fresh = () => mkdtemp(join(tmpdir(), 'rpmfetch-lanes-'));

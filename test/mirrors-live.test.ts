@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createDownloader, InvalidOptionError, type DownloaderOptions } from '../src/index.js';
-import { FaultMirror, faults } from './helpers/fault-mirror.js';
+import { faults } from './helpers/fault-mirror.js';
+import { mirrorPool } from './helpers/mirror-pool.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/packages');
 const NAME = 'rpmfetch-hello-1.0-1.noarch.rpm';
@@ -18,16 +19,7 @@ const original = readFileSync(join(FIXTURES, NAME));
 /** Thirty copies of the package under their own directories: thirty targets with one name each. */
 const PATHS = Array.from({ length: 30 }, (_, i) => `p${i}/${NAME}`);
 
-const started: FaultMirror[] = [];
-async function mirror(): Promise<FaultMirror> {
-  const m = await new FaultMirror().start();
-  for (const p of PATHS) m.files.set(p, original);
-  started.push(m);
-  return m;
-}
-after(async () => {
-  await Promise.all(started.map((m) => m.close()));
-});
+const mirror = mirrorPool(PATHS.map((p) => [p, original] as const));
 
 const FAST: Partial<DownloaderOptions> = { retries: 1, backoff: { min: 20, max: 50 }, timeouts: { connect: 1000, response: 1000, stall: 1000 }, hedge: false, reuse: false, concurrency: 3 };
 /** The thirty targets, each to its own destination name, checked by NEVRA. */

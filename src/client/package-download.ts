@@ -102,6 +102,9 @@ function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size;
 }
 
+/** The result of a package placed from the store. */
+const storeResult = (file: string, url: string, verdict: Verdict): DownloadResult => resultOf(file, url, 'store', 'store', [], verdict);
+
 /**
  * A store hit placed before the target takes a download slot (a hit needs no mirror): the result, or
  * `'miss'` when the store has nothing usable, or `'skip'` when the store is not to be asked first (no
@@ -118,7 +121,7 @@ export async function placeFromStore(target: NormalizedTarget, context: PackageC
     destination,
     verify,
     hashWorkers: context.hashWorkers,
-    resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
+    resultOf: storeResult,
     signal,
   });
   if (!result) return 'miss';
@@ -153,7 +156,7 @@ export async function downloadPackage(target: NormalizedTarget, context: Package
       destination,
       verify,
       hashWorkers: context.hashWorkers,
-      resultOf: (file, url, verdict) => resultOf(file, url, 'store', 'store', [], verdict),
+      resultOf: storeResult,
       download,
       signal,
       cacheOnly: options.cacheOnly,

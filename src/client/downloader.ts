@@ -70,6 +70,13 @@ export interface BatchResult {
   readonly duration: number;
 }
 
+/** The outcome of a batch from its items, in target order; `started` is when it began (performance.now()). */
+export function batchResult(items: readonly BatchItem[], started: number): BatchResult {
+  const succeeded = items.filter((i) => i.ok).length;
+  const bytes = items.reduce((n, i) => n + (i.ok ? i.result.size : 0), 0);
+  return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
+}
+
 /** A long-lived downloader. Close it when done to free its connections. */
 export interface Downloader {
   /** Downloads one target (waiting for a free slot if `concurrency` targets are in flight). */
@@ -248,9 +255,7 @@ class DownloaderImpl implements Downloader {
     // 10 000 pending downloads.
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, normalized.length) }, runner));
     totals.flush();
-    const succeeded = items.filter((i) => i.ok).length;
-    const bytes = items.reduce((n, i) => n + (i.ok ? i.result.size : 0), 0);
-    return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
+    return batchResult(items, started);
   }
 
   private metadataContext(emit: (e: DownloadEvent) => void): MetadataContext {

@@ -9,7 +9,7 @@ import type { Target } from '../fetch/target.js';
 import { chooseAcrossRepos, repoOffers, type ChoiceRule, type RepoCandidate } from '../repo/repo-choice.js';
 import type { RepoConfig } from '../repo/repo-file.js';
 import type { RepoPackage, Resolution, ResolveOptions } from '../repo/resolve.js';
-import { createDownloader, type BatchItem, type BatchResult, type CallOptions, type Downloader } from './downloader.js';
+import { batchResult, createDownloader, type BatchItem, type BatchResult, type CallOptions, type Downloader } from './downloader.js';
 import { repoSettings, type RepoBaseOptions } from './repo-options.js';
 
 /** Options of {@link openRepos}: those of every repository's Downloader, and how to hear of skipped repositories. */
@@ -198,9 +198,7 @@ export class RepoSet {
     for (const [i, t] of targets.entries()) {
       items[i] ??= { target: t.target.path, ok: false, error: new RepoError('ERR_NOT_IN_REPO', t.target.path, `${t.target.path}: no repository "${t.repo}" in this set`) };
     }
-    const succeeded = items.filter((i) => i.ok).length;
-    const bytes = items.reduce((n, i) => n + (i.ok ? i.result.size : 0), 0);
-    return { items, succeeded, failed: items.length - succeeded, bytes, duration: performance.now() - started };
+    return batchResult(items, started);
   }
 
   /** Closes every repository's Downloader. */

@@ -2,13 +2,13 @@
  * `rpmfetch get`: download targets from mirrors, verified. Paths come as arguments or from a JSON-lines
  * manifest. Results go to stdout with --json; human lines and errors to stderr.
  */
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { InvalidOptionError, RpmfetchError } from '../errors.js';
 import type { Downloader } from '../client/downloader.js';
 import type { Resolution } from '../repo/resolve.js';
 import type { DownloadEvent } from '../client/events.js';
 import { resolveOptions, type DownloaderOptions, type TlsOptions } from '../client/options.js';
+import { readTlsFiles } from '../client/tls-files.js';
 import { normalizeTarget, type Target } from '../fetch/target.js';
 import { announceStop, type CliIo } from './io.js';
 import { Keyring } from '../rpm/keyring.js';
@@ -122,19 +122,7 @@ export function downloadOptionsFromFlags(flags: GetFlags, signal: AbortSignal): 
 /** `--ca`, `--client-cert`, `--client-key`: the TLS option, read from files. */
 async function tlsFromFlags(flags: GetFlags): Promise<TlsOptions | undefined> {
   if (flags.ca === undefined && flags.clientCert === undefined && flags.clientKey === undefined) return undefined;
-  if ((flags.clientCert === undefined) !== (flags.clientKey === undefined)) throw new InvalidOptionError('--client-cert and --client-key go together');
-  const read = async (path: string, flag: string) => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new InvalidOptionError(`${flag} ${path}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    ...(flags.ca !== undefined && { ca: await read(flags.ca, '--ca') }),
-    ...(flags.clientCert !== undefined && { cert: await read(flags.clientCert, '--client-cert') }),
-    ...(flags.clientKey !== undefined && { key: await read(flags.clientKey, '--client-key') }),
-  };
+  return readTlsFiles({ ca: flags.ca, cert: flags.clientCert, key: flags.clientKey }, { ca: '--ca', cert: '--client-cert', key: '--client-key' });
 }
 
 /** The targets of a command line: positional paths, manifest lines, and the single-target flags. */

@@ -4,12 +4,12 @@
  * (README, "Using your .repo files"). Options the caller gave explicitly (flags on the command line)
  * win over the file's, except where the file is stricter.
  */
-import { readFile } from 'node:fs/promises';
 import { InvalidOptionError } from '../errors.js';
 import type { RepoConfig } from '../repo/repo-file.js';
 import { repoSource } from '../repo/repo-file.js';
 import type { ResolveOptions } from '../repo/resolve.js';
 import type { DownloaderOptions, TlsOptions } from './options.js';
+import { readTlsFiles } from './tls-files.js';
 
 /** Options every repository's Downloader starts from (`mirrors` come from each repository). */
 export type RepoBaseOptions = Omit<DownloaderOptions, 'mirrors'>;
@@ -22,19 +22,14 @@ export interface RepoSettings {
   readonly gpgkey: readonly string[];
 }
 
-function where(config: RepoConfig, key: string): string {
+/** `FILE:LINE: [id] ` of the line a key is on, for messages. */
+function at(config: RepoConfig, key: string): string {
   const line = config.lines[key];
-  return `${config.file ?? '.repo'}${line !== undefined ? `:${line}` : ''}: [${config.id}] ${key}`;
+  return `${config.file ?? '.repo'}${line !== undefined ? `:${line}` : ''}: [${config.id}] `;
 }
 
-/** `sslcacert` and the like: a path, or a file:// URL as some files write them. */
-async function readPath(config: RepoConfig, key: string, value: string): Promise<Buffer> {
-  const path = value.startsWith('file://') ? new URL(value).pathname : value;
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new InvalidOptionError(`${where(config, key)}: cannot read ${path}: ${(err as Error).message}`);
-  }
+function where(config: RepoConfig, key: string): string {
+  return `${at(config, key)}${key}`;
 }
 
 async function tlsOf(config: RepoConfig, base: TlsOptions | undefined): Promise<TlsOptions | undefined> {
@@ -42,16 +37,10 @@ async function tlsOf(config: RepoConfig, base: TlsOptions | undefined): Promise<
     // dnf would accept any certificate; a downloader that promises genuine bytes does not.
     throw new InvalidOptionError(`${where(config, 'sslverify')}=0: rpmfetch does not turn TLS verification off; give the server's CA with sslcacert, or leave this repository out with --repoid`);
   }
-  if ((config.sslclientcert === undefined) !== (config.sslclientkey === undefined)) {
-    throw new InvalidOptionError(`${where(config, config.sslclientcert === undefined ? 'sslclientkey' : 'sslclientcert')}: sslclientcert and sslclientkey go together`);
-  }
-  if (config.sslcacert === undefined && config.sslclientcert === undefined) return base;
-  return {
-    ...base,
-    ...(config.sslcacert !== undefined && { ca: await readPath(config, 'sslcacert', config.sslcacert) }),
-    ...(config.sslclientcert !== undefined && { cert: await readPath(config, 'sslclientcert', config.sslclientcert) }),
-    ...(config.sslclientkey !== undefined && { key: await readPath(config, 'sslclientkey', config.sslclientkey) }),
-  };
+  if (config.sslcacert === undefined && config.sslclientcert === undefined && config.sslclientkey === undefined) return base;
+  const names = { ca: 'sslcacert', cert: 'sslclientcert', key: 'sslclientkey' } as const;
+  const files = { ca: config.sslcacert, cert: config.sslclientcert, key: config.sslclientkey };
+  return { ...base, ...(await readTlsFiles(files, names, (which) => at(config, names[which]))) };
 }
 
 function proxyOf(config: RepoConfig, base: RepoBaseOptions['proxy']): RepoBaseOptions['proxy'] {

@@ -118,12 +118,18 @@ export class PackageStore {
     const keys = storeKeys(verdict, path);
     const contentKey = keys[0] as StoreKey;
     const integrity = sri256(sha256);
-    if (!(identity && (await this.linkIn(file, identity, integrity, verdict.size)))) {
+    const linked = identity ? await this.linkIn(file, identity, integrity, verdict.size) : false;
+    if (linked === false) {
       await pipeline(createReadStream(file), cacache().put.stream(this.dir, contentKey.key, { integrity, size: verdict.size, algorithms: ['sha256'], memoize: false }));
     }
     const content = contentPath(this.dir, integrity);
-    await chmod(content, CONTENT_MODE);
-    const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(await stat(content)), verdict, digestLevel, stored: Date.now() };
+    let stats: Stats;
+    if (typeof linked === 'object') stats = linked;
+    else {
+      await chmod(content, CONTENT_MODE);
+      stats = await stat(content);
+    }
+    const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(stats), verdict, digestLevel, stored: Date.now() };
     // The content key last: an entry without facts is never used, so until the last line lands a
     // lookup by that key falls back to the weaker keys or misses.
     for (const key of [...keys.slice(1), contentKey]) {
@@ -139,9 +145,11 @@ export class PackageStore {
    * Only the very file that was written and verified qualifies (`identity`: its device and inode, taken
    * before it was renamed into place), so a file put at the destination name since cannot slip in.
    * The file becomes read-only (the store's mode), as a package placed from the store by a link is.
-   * False when a link cannot be made (another file system) and the content must be copied.
+   * Resolves to the content's stats when the link made it (read-only already), true when the same
+   * content was there before, false when a link cannot be made (another file system) and the content
+   * must be copied.
    */
-  private async linkIn(file: string, identity: FileIdentity, integrity: string, size: number): Promise<boolean> {
+  private async linkIn(file: string, identity: FileIdentity, integrity: string, size: number): Promise<Stats | boolean> {
     const target = contentPath(this.dir, integrity);
     const tmp = join(this.dir, 'tmp', `link-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
@@ -158,10 +166,14 @@ export class PackageStore {
       }
       await chmod(tmp, CONTENT_MODE);
       // Content already there (another process stored the same bytes) stays: it is the same bytes.
-      await inDir(dirname(target), () => link(tmp, target)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
-      return true;
+      const made = await inDir(dirname(target), () => link(tmp, target)).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          return false;
+        },
+      );
+      return made ? linked : true;
     } finally {
       await unlink(tmp).catch(() => undefined);
     }

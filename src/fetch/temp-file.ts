@@ -8,9 +8,12 @@
  * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { onDisk } from './disk-pace.js';
 
 /** Suffix of every temporary file rpmfetch creates. */
 export const TEMP_SUFFIX = '.rpmfetch-part';
@@ -117,15 +120,13 @@ export async function abandonTempFiles(): Promise<void> {
   removeTempFilesSync();
 }
 
-/**
- * A write that blocks the thread longer than this turns every later write of the process asynchronous.
- * Writes of at most a sink batch (1 MiB) into the page cache take well under a millisecond, and a
- * synchronous write saves the thread pool round trip that made up a tenth of a batch's main-thread time
- * (docs/architecture.md, "Performance"); a disk that stalls (dirty-page throttling, a network filesystem)
- * must not stall the timers and sockets of every other download with it.
- */
-const SLOW_WRITE_MS = 20;
-let syncWrites = true;
+// The file is held as a descriptor, not a FileHandle: the same descriptor is used by the synchronous
+// and the thread-pool forms of each operation (disk-pace.ts).
+const openFd = promisify(fs.open);
+const writeFd = promisify(fs.write);
+const fstatFd = promisify(fs.fstat);
+const closeFd = promisify(fs.close);
+const truncateFd = promisify(fs.ftruncate);
 
 /** Which file a path names: the same device and inode are the same file, whatever its name now. */
 export interface FileIdentity {
@@ -134,14 +135,14 @@ export interface FileIdentity {
 }
 
 export class TempFile {
-  private handle: FileHandle | undefined;
+  private fd: number | undefined;
   private closed = false;
 
   private constructor(
     readonly path: string,
-    handle: FileHandle,
+    fd: number,
   ) {
-    this.handle = handle;
+    this.fd = fd;
   }
 
   /** Creates `.<name>.<pid>-<random>.rpmfetch-part` in `dir`, exclusively. */
@@ -151,9 +152,12 @@ export class TempFile {
     // Listed before the open starts: a sweep while the open is in flight must know of it.
     held.add(path);
     const creation = (async () => {
-      let handle: FileHandle;
+      let fd: number;
       try {
-        handle = await open(path, 'wx', 0o644);
+        fd = await onDisk(
+          () => openSync(path, 'wx', 0o644),
+          () => openFd(path, 'wx', 0o644),
+        );
       } catch (err) {
         held.delete(path);
         throw err;
@@ -162,10 +166,10 @@ export class TempFile {
         // The sweep ran while the open was in flight and may have missed the file.
         unlinkQuietly(path);
         held.delete(path);
-        await handle.close().catch(() => {});
+        await closeFd(fd).catch(() => {});
         throw new Error('the process is leaving: no new temporary files');
       }
-      return new TempFile(path, handle);
+      return new TempFile(path, fd);
     })();
     creations.add(creation);
     try {
@@ -175,54 +179,69 @@ export class TempFile {
     }
   }
 
-  /**
-   * Writes `data` at `position`. Synchronously while the disk keeps up (see {@link SLOW_WRITE_MS}), else
-   * through the thread pool.
-   */
+  /** Writes `data` at `position`. */
   async write(data: Buffer, position: number): Promise<void> {
-    if (!this.handle) throw new Error('temporary file is closed');
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('temporary file is closed');
     let written = 0;
-    if (syncWrites) {
-      const start = performance.now();
-      while (written < data.length) written += writeSync(this.handle.fd, data, written, data.length - written, position + written);
-      if (performance.now() - start > SLOW_WRITE_MS) syncWrites = false;
-      return;
-    }
     while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written, position + written);
-      written += bytesWritten;
+      written += await onDisk(
+        () => writeSync(fd, data, written, data.length - written, position + written),
+        async () => (await writeFd(fd, data, written, data.length - written, position + written)).bytesWritten,
+      );
     }
   }
 
   /** Drops everything from `length` on (a restart from zero truncates to 0). */
   async truncate(length: number): Promise<void> {
-    await this.handle?.truncate(length);
+    const fd = this.fd;
+    if (fd === undefined) return;
+    await onDisk(
+      () => ftruncateSync(fd, length),
+      () => truncateFd(fd, length),
+    );
   }
 
   /**
-   * Flushes, closes and renames the file to `destination`, replacing what is there atomically; resolves
-   * to the file's identity, by which a later step (the package store) can tell that the file at
-   * `destination` is still the one written here.
+   * Closes and renames the file to `destination`, replacing what is there atomically; resolves to the
+   * file's identity, by which a later step (the package store) can tell that the file at `destination`
+   * is still the one written here.
    */
   async commit(destination: string): Promise<FileIdentity | undefined> {
-    const handle = this.handle;
-    this.handle = undefined;
-    const stats = await handle?.stat();
-    await handle?.close();
-    await rename(this.path, destination);
+    const fd = this.fd;
+    this.fd = undefined;
+    let identity: FileIdentity | undefined;
+    if (fd !== undefined) {
+      try {
+        const stats = await onDisk(
+          () => fstatSync(fd),
+          () => fstatFd(fd),
+        );
+        identity = { dev: stats.dev, ino: stats.ino };
+      } finally {
+        await onDisk(
+          () => closeSync(fd),
+          () => closeFd(fd),
+        );
+      }
+    }
+    await onDisk(
+      () => renameSync(this.path, destination),
+      () => rename(this.path, destination),
+    );
     // Only now: until the rename is done the file is still ours to remove.
     held.delete(this.path);
     this.closed = true;
-    return stats && { dev: stats.dev, ino: stats.ino };
+    return identity;
   }
 
   /** Closes and deletes the file; safe to call more than once. */
   async discard(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close().catch(() => {});
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await closeFd(fd).catch(() => {});
     await rm(this.path, { force: true });
     held.delete(this.path);
   }

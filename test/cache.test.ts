@@ -4,14 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { download, downloadAll, DownloadError, InvalidOptionError, kojiTarget, verifyFile, type DownloadOptions } from '../src/index.js';
-import { cacache, contentPath } from '../src/cache/cacache.js';
+import { cacache } from '../src/cache/cacache.js';
+import { appendEntry, bucketPath, contentPath, readEntry } from '../src/cache/index-bucket.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
@@ -168,5 +170,43 @@ describe('package store', () => {
     assert.equal(v.digests['file:sha256'], sha256.toString('hex'));
     assert.equal(v.digests['file:sha512'], createHash('sha512').update(bytes).digest('hex'));
     await assert.rejects(verifyFile(join(FIXTURES, NAME), { fileDigests: ['crc32'] }), InvalidOptionError);
+  });
+});
+
+describe("the store's index in cacache's format (index-bucket.ts)", () => {
+  const require = createRequire(import.meta.url);
+  const cacachePath = require('cacache/lib/content/path.js') as (cache: string, integrity: string) => string;
+  const cacacheIndex = require('cacache/lib/entry-index.js') as { bucketPath(cache: string, key: string): string };
+
+  test('paths agree with cacache for content and index buckets', () => {
+    for (const algorithm of ['sha1', 'sha256', 'sha512']) {
+      for (const text of ['', 'a', 'rpmfetch']) {
+        const sri = `${algorithm}-${createHash(algorithm).update(text).digest('base64')}`;
+        assert.equal(contentPath('/c', sri), cacachePath('/c', sri));
+      }
+    }
+    for (const key of ['rpmfetch:v1:file:sha256:00', 'rpmfetch:v1:path:*:Packages/é.rpm', '']) assert.equal(bucketPath('/c', key), cacacheIndex.bucketPath('/c', key));
+  });
+
+  test('each reads what the other wrote; the last entry wins, a removal and a torn line are honoured', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'rpmfetch-index-'));
+    await appendEntry(cache, 'ours', SRI, 12, { note: 'ours' });
+    const theirs = await cacache().get.info(cache, 'ours', { memoize: false });
+    assert.equal(theirs?.integrity, SRI);
+    assert.deepEqual(theirs?.metadata, { note: 'ours' });
+    assert.equal(theirs?.path, contentPath(cache, SRI));
+
+    await cacache().index.insert(cache, 'theirs', SRI, { size: 12, metadata: { note: 'theirs' } });
+    const read = await readEntry(cache, 'theirs');
+    assert.deepEqual({ ...read, time: 0 }, { key: 'theirs', integrity: SRI, path: contentPath(cache, SRI), size: 12, time: 0, metadata: { note: 'theirs' } });
+
+    await appendEntry(cache, 'theirs', SRI, 12, { note: 'newer' });
+    assert.deepEqual((await readEntry(cache, 'theirs'))?.metadata, { note: 'newer' });
+    // A half-written line (a process killed mid-append) is skipped; the entry before it stands.
+    await appendFile(bucketPath(cache, 'theirs'), '\n0123abcd\t{"key":"theirs","integ');
+    assert.deepEqual((await readEntry(cache, 'theirs'))?.metadata, { note: 'newer' });
+    await cacache().rm.entry(cache, 'theirs');
+    assert.equal(await readEntry(cache, 'theirs'), null, "cacache's removal hides the key");
+    assert.equal(await readEntry(cache, 'never'), null);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The part of npm's cacache the package store uses, typed here (cacache ships no declarations).
- * Loaded on first use: a process without a cache never reads it.
+ * The part of npm's cacache the package store uses for housekeeping and for copies into the store,
+ * typed here (cacache ships no declarations). Loaded on first use: downloads and hits read and append
+ * the index themselves (index-bucket.ts), so most processes never load it.
  */
 import { createRequire } from 'node:module';
 
@@ -52,16 +53,4 @@ let module: Cacache | undefined;
 export function cacache(): Cacache {
   module ??= createRequire(import.meta.url)('cacache') as Cacache;
   return module;
-}
-
-let pathModule: ((cache: string, integrity: string) => string) | undefined;
-
-/**
- * Where cacache keeps the content of `integrity` (`content-v2/<algorithm>/<2>/<2>/<rest>`). Not part
- * of cacache's documented API: the store links verified files there itself instead of copying them
- * through `put`, and test/cache.test.ts checks that cacache finds content where this says.
- */
-export function contentPath(cache: string, integrity: string): string {
-  pathModule ??= createRequire(import.meta.url)('cacache/lib/content/path.js') as (cache: string, integrity: string) => string;
-  return pathModule(cache, integrity);
 }

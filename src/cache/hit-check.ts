@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { disk } from '../fetch/disk-pace.js';
 import type { DigestLevel } from '../rpm/digest-level.js';
 import { matchFileName, matchNevra } from '../rpm/nevra.js';
 import type { Verdict } from '../rpm/verdict.js';
@@ -64,7 +64,7 @@ function factsAnswer(hit: StoreHit, demands: HitDemands): boolean | undefined {
 
 /** Checks a hit for a target; see the module comment. */
 export async function checkHit(hit: StoreHit, demands: HitDemands, tuning: VerifierTuning): Promise<HitOutcome> {
-  const now = await stat(hit.file).catch(() => undefined);
+  const now = await disk.stat(hit.file).catch(() => undefined);
   if (!now?.isFile()) return { use: false, damaged: false, reason: 'the content file is gone' };
   const unchanged = sameStat(recordOf(now), hit.facts.stat);
   // A path names no particular bytes (a repository may reuse it), so a hit by path is verified in full.

@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { disk } from '../fetch/disk-pace.js';
 import { inDir } from './in-dir.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -61,12 +62,13 @@ export class KeyLock {
     // Written whole under a private name, then linked: no one ever reads a half-written lock.
     const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     const content: LockContent = { pid: process.pid, host: hostname() };
+    // Creating a file goes through the thread pool (in-dir.ts); the link and unlink are cheap.
     await inDir(join(dir, 'locks'), () => writeFile(temp, JSON.stringify(content)));
     try {
       for (let round = 0; round < 3; round++) {
         try {
-          await link(temp, path);
-          return new KeyLock(path, (await stat(path)).ino);
+          await disk.link(temp, path);
+          return new KeyLock(path, (await disk.stat(path)).ino);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
@@ -75,7 +77,7 @@ export class KeyLock {
       }
       return undefined;
     } finally {
-      await unlink(temp).catch(() => undefined);
+      await disk.unlink(temp).catch(() => undefined);
     }
   }
 
@@ -120,7 +122,7 @@ export class KeyLock {
   /** Releases the lock (only if the file is still this holder's). */
   async release(): Promise<void> {
     clearInterval(this.timer);
-    const s = await stat(this.path).catch(() => undefined);
-    if (s?.ino === this.ino) await unlink(this.path).catch(() => undefined);
+    const s = await disk.stat(this.path).catch(() => undefined);
+    if (s?.ino === this.ino) await disk.unlink(this.path).catch(() => undefined);
   }
 }

@@ -9,7 +9,8 @@
  * one system call that needs no read-modify-write, so processes touching the same file at once cannot
  * corrupt anything: whichever lands last leaves a time of a recent use, which is all pruning needs.
  */
-import { mkdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { disk } from '../fetch/disk-pace.js';
 import { join } from 'node:path';
 
 const DIR = 'last-use';
@@ -20,13 +21,14 @@ const pathOf = (dir: string, sha256: string): string => join(dir, DIR, sha256);
 export async function touchUse(dir: string, sha256: string, now = new Date()): Promise<void> {
   const path = pathOf(dir, sha256);
   try {
-    await utimes(path, now, now);
+    await disk.utimes(path, now);
   } catch {
     try {
+      // Creating goes through the thread pool (in-dir.ts).
       await mkdir(join(dir, DIR), { recursive: true });
       // 'a': creating never truncates or races another creator into an error.
       await writeFile(path, '', { flag: 'a' });
-      await utimes(path, now, now);
+      await disk.utimes(path, now);
     } catch {
       // A store that cannot be written records no use; pruning then goes by the time stored.
     }

@@ -10,7 +10,8 @@
  * and get the mode a download gets.
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, rename, unlink } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
+import { disk } from '../fetch/disk-pace.js';
 import { inDir } from './in-dir.js';
 import { basename, dirname, join } from 'node:path';
 import { holdTempPath, tempFileName } from '../fetch/temp-file.js';
@@ -43,7 +44,7 @@ export async function place(source: string, destination: string, allowLink = tru
     let how: Placement;
     try {
       if (!allowLink) throw Object.assign(new Error('links not wanted'), { code: 'EPERM' });
-      await inDir(dirname(destination), () => link(source, temp));
+      await inDir(dirname(destination), () => disk.link(source, temp));
       how = 'link';
     } catch (err) {
       if (!NO_LINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
@@ -51,10 +52,10 @@ export async function place(source: string, destination: string, allowLink = tru
       // A copy is the caller's own file: writable as a downloaded one would be.
       await chmod(temp, 0o666 & ~process.umask());
     }
-    await rename(temp, destination);
+    await disk.rename(temp, destination);
     return how;
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await disk.unlink(temp).catch(() => undefined);
     throw err;
   } finally {
     release();

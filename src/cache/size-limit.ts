@@ -4,7 +4,9 @@
  * insert of a batch of hundreds, so the size is measured at the first insert and at most every
  * {@link REMEASURE} ms, and between measurements estimated as the last measure plus this Downloader's
  * own inserts. Other processes' inserts are seen at the next measurement; a store can therefore stay
- * over its limit by what others added for up to that long, until one of them prunes it.
+ * over its limit by what others added for up to that long, until one of them prunes it. One Downloader's
+ * checks run one after another: a check that found a prune of its own running would skip it, and the
+ * batch's last inserts could be left over the limit.
  */
 import { listStore } from './entries.js';
 import { pruneStore, type PruneReport } from './prune.js';
@@ -15,6 +17,7 @@ export const REMEASURE = 30_000;
 export class SizeLimit {
   private estimate: number | undefined;
   private measuredAt = 0;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -22,7 +25,13 @@ export class SizeLimit {
   ) {}
 
   /** Called after `bytes` entered the store; prunes when over the limit. */
-  async afterInsert(bytes: number): Promise<PruneReport | undefined> {
+  afterInsert(bytes: number): Promise<PruneReport | undefined> {
+    const check = this.queue.then(() => this.check(bytes));
+    this.queue = check.catch(() => undefined);
+    return check;
+  }
+
+  private async check(bytes: number): Promise<PruneReport | undefined> {
     if (this.estimate === undefined || Date.now() - this.measuredAt > REMEASURE) {
       const { entries } = await listStore(this.dir);
       this.estimate = entries.reduce((n, e) => n + e.size, 0);

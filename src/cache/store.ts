@@ -7,15 +7,16 @@
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chmod, link, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import createDebug from 'debug';
 import type { DigestLevel } from '../rpm/digest-level.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { FileIdentity } from '../fetch/temp-file.js';
-import { cacache, contentPath, type CacacheEntry } from './cacache.js';
+import { disk } from '../fetch/disk-pace.js';
+import { cacache, type CacacheEntry } from './cacache.js';
 import { inDir } from './in-dir.js';
+import { appendEntry, contentPath, readEntry } from './index-bucket.js';
 import { storeKeys, type StoreKey } from './keys.js';
 // Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
 import { clearStore, type ClearReport } from './clear.js';
@@ -94,8 +95,8 @@ export class PackageStore {
     for (const key of keys) {
       let entry: CacacheEntry | null;
       try {
-        // Memoized entries would hide what other processes wrote or evicted since.
-        entry = await cacache().get.info(this.dir, key.key, { memoize: false });
+        // Read afresh each time: other processes write and evict.
+        entry = await readEntry(this.dir, key.key);
       } catch (err) {
         debug('index read of %s failed: %s', key.key, (err as Error).message);
         continue;
@@ -126,15 +127,13 @@ export class PackageStore {
     let stats: Stats;
     if (typeof linked === 'object') stats = linked;
     else {
-      await chmod(content, CONTENT_MODE);
-      stats = await stat(content);
+      await disk.chmod(content, CONTENT_MODE);
+      stats = await disk.stat(content);
     }
     const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(stats), verdict, digestLevel, stored: Date.now() };
     // The content key last: an entry without facts is never used, so until the last line lands a
     // lookup by that key falls back to the weaker keys or misses.
-    for (const key of [...keys.slice(1), contentKey]) {
-      await cacache().index.insert(this.dir, key.key, integrity, { size: verdict.size, metadata: facts });
-    }
+    for (const key of [...keys.slice(1), contentKey]) await appendEntry(this.dir, key.key, integrity, verdict.size, facts);
     await touchUse(this.dir, sha256);
     debug('stored %s (%s) under %d keys', path, integrity, keys.length);
     return { key: contentKey, file: content, integrity, facts };
@@ -153,20 +152,20 @@ export class PackageStore {
     const target = contentPath(this.dir, integrity);
     const tmp = join(this.dir, 'tmp', `link-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      await inDir(dirname(tmp), () => link(file, tmp));
+      await inDir(dirname(tmp), () => disk.link(file, tmp));
     } catch (err) {
       debug('%s: no link into the store (%s); copying', file, (err as NodeJS.ErrnoException).code);
       return false;
     }
     try {
-      const linked = await stat(tmp);
+      const linked = await disk.stat(tmp);
       if (linked.dev !== identity.dev || linked.ino !== identity.ino || linked.size !== size) {
         debug('%s is no longer the file that verified; copying it through a hash instead', file);
         return false;
       }
-      await chmod(tmp, CONTENT_MODE);
+      await disk.chmod(tmp, CONTENT_MODE);
       // Content already there (another process stored the same bytes) stays: it is the same bytes.
-      const made = await inDir(dirname(target), () => link(tmp, target)).then(
+      const made = await inDir(dirname(target), () => disk.link(tmp, target)).then(
         () => true,
         (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
@@ -175,7 +174,7 @@ export class PackageStore {
       );
       return made ? linked : true;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      await disk.unlink(tmp).catch(() => undefined);
     }
   }
 

@@ -9,6 +9,9 @@
  * every later one asynchronous, so that one slow disk cannot hold every other download's timers and
  * sockets.
  */
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 /** An operation slower than this (ms) makes every later one asynchronous. */
 export const SLOW_MS = 20;
@@ -37,3 +40,40 @@ export function diskIsFast(): boolean {
 export function markDiskSlow(): void {
   sync = false;
 }
+
+/** An operation with both forms, run with the disk pace. */
+function paced<A extends unknown[], R>(fast: (...args: A) => R, slow: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) =>
+    onDisk(
+      () => fast(...args),
+      () => slow(...args),
+    );
+}
+
+const openFd = promisify(fs.open);
+const writeFd = promisify(fs.write);
+const fstatFd = promisify(fs.fstat);
+const closeFd = promisify(fs.close);
+const truncateFd = promisify(fs.ftruncate);
+
+/**
+ * The file operations of downloads and of the package store, each run with the disk pace. Descriptors
+ * are plain numbers (not FileHandles) so that both forms can use the same one.
+ */
+export const disk = {
+  open: paced((path: string, flags: string, mode: number) => fs.openSync(path, flags, mode), (path: string, flags: string, mode: number) => openFd(path, flags, mode)),
+  write: paced(
+    (fd: number, data: Buffer, offset: number, length: number, position: number) => fs.writeSync(fd, data, offset, length, position),
+    async (fd: number, data: Buffer, offset: number, length: number, position: number) => (await writeFd(fd, data, offset, length, position)).bytesWritten,
+  ),
+  fstat: paced((fd: number) => fs.fstatSync(fd), (fd: number) => fstatFd(fd)),
+  close: paced((fd: number) => fs.closeSync(fd), (fd: number) => closeFd(fd)),
+  ftruncate: paced((fd: number, length: number) => fs.ftruncateSync(fd, length), (fd: number, length: number) => truncateFd(fd, length)),
+  stat: paced((path: string) => fs.statSync(path), (path: string) => fsp.stat(path)),
+  link: paced((from: string, to: string) => fs.linkSync(from, to), (from: string, to: string) => fsp.link(from, to)),
+  rename: paced((from: string, to: string) => fs.renameSync(from, to), (from: string, to: string) => fsp.rename(from, to)),
+  unlink: paced((path: string) => fs.unlinkSync(path), (path: string) => fsp.unlink(path)),
+  chmod: paced((path: string, mode: number) => fs.chmodSync(path, mode), (path: string, mode: number) => fsp.chmod(path, mode)),
+  utimes: paced((path: string, time: Date) => fs.utimesSync(path, time, time), (path: string, time: Date) => fsp.utimes(path, time, time)),
+  readText: paced((path: string) => fs.readFileSync(path, 'utf8'), (path: string) => fsp.readFile(path, 'utf8')),
+};

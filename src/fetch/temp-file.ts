@@ -8,12 +8,10 @@
  * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { onDisk } from './disk-pace.js';
+import { disk } from './disk-pace.js';
 
 /** Suffix of every temporary file rpmfetch creates. */
 export const TEMP_SUFFIX = '.rpmfetch-part';
@@ -120,14 +118,6 @@ export async function abandonTempFiles(): Promise<void> {
   removeTempFilesSync();
 }
 
-// The file is held as a descriptor, not a FileHandle: the same descriptor is used by the synchronous
-// and the thread-pool forms of each operation (disk-pace.ts).
-const openFd = promisify(fs.open);
-const writeFd = promisify(fs.write);
-const fstatFd = promisify(fs.fstat);
-const closeFd = promisify(fs.close);
-const truncateFd = promisify(fs.ftruncate);
-
 /** Which file a path names: the same device and inode are the same file, whatever its name now. */
 export interface FileIdentity {
   readonly dev: number;
@@ -154,10 +144,7 @@ export class TempFile {
     const creation = (async () => {
       let fd: number;
       try {
-        fd = await onDisk(
-          () => openSync(path, 'wx', 0o644),
-          () => openFd(path, 'wx', 0o644),
-        );
+        fd = await disk.open(path, 'wx', 0o644);
       } catch (err) {
         held.delete(path);
         throw err;
@@ -166,7 +153,7 @@ export class TempFile {
         // The sweep ran while the open was in flight and may have missed the file.
         unlinkQuietly(path);
         held.delete(path);
-        await closeFd(fd).catch(() => {});
+        await disk.close(fd).catch(() => {});
         throw new Error('the process is leaving: no new temporary files');
       }
       return new TempFile(path, fd);
@@ -185,10 +172,7 @@ export class TempFile {
     if (fd === undefined) throw new Error('temporary file is closed');
     let written = 0;
     while (written < data.length) {
-      written += await onDisk(
-        () => writeSync(fd, data, written, data.length - written, position + written),
-        async () => (await writeFd(fd, data, written, data.length - written, position + written)).bytesWritten,
-      );
+      written += await disk.write(fd, data, written, data.length - written, position + written);
     }
   }
 
@@ -196,10 +180,7 @@ export class TempFile {
   async truncate(length: number): Promise<void> {
     const fd = this.fd;
     if (fd === undefined) return;
-    await onDisk(
-      () => ftruncateSync(fd, length),
-      () => truncateFd(fd, length),
-    );
+    await disk.ftruncate(fd, length);
   }
 
   /**
@@ -213,22 +194,13 @@ export class TempFile {
     let identity: FileIdentity | undefined;
     if (fd !== undefined) {
       try {
-        const stats = await onDisk(
-          () => fstatSync(fd),
-          () => fstatFd(fd),
-        );
+        const stats = await disk.fstat(fd);
         identity = { dev: stats.dev, ino: stats.ino };
       } finally {
-        await onDisk(
-          () => closeSync(fd),
-          () => closeFd(fd),
-        );
+        await disk.close(fd);
       }
     }
-    await onDisk(
-      () => renameSync(this.path, destination),
-      () => rename(this.path, destination),
-    );
+    await disk.rename(this.path, destination);
     // Only now: until the rename is done the file is still ours to remove.
     held.delete(this.path);
     this.closed = true;
@@ -241,7 +213,7 @@ export class TempFile {
     this.closed = true;
     const fd = this.fd;
     this.fd = undefined;
-    if (fd !== undefined) await closeFd(fd).catch(() => {});
+    if (fd !== undefined) await disk.close(fd).catch(() => {});
     await rm(this.path, { force: true });
     held.delete(this.path);
   }

@@ -184,7 +184,7 @@ describe('cache housekeeping', () => {
     const all = await cli('cache', 'prune', '--cache', cache, '--cache-max-size', '1k');
     assert.equal(all.code, 0);
     assert.deepEqual(await openCache(cache).list(), []);
-    assert.deepEqual(await readdir(join(cache, 'last-use')), [], 'records of use go with their entries');
+    assert.deepEqual(await readdir(join(cache, 'index')), [], 'every index name goes with its entry');
     // A pruned package is fetched again, whole.
     const back = await download(b, { ...FAST, mirrors: [m.url], dest: join(root, 'back'), cache });
     assert.equal(back.cached, false);

@@ -4,16 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { download, downloadAll, DownloadError, InvalidOptionError, kojiTarget, verifyFile, type DownloadOptions } from '../src/index.js';
-import { cacache } from '../src/cache/cacache.js';
-import { appendEntry, bucketPath, contentPath, readEntry } from '../src/cache/index-bucket.js';
+import { readKey, writeEntry } from '../src/cache/index-file.js';
+import { contentFile, keyFile } from '../src/cache/layout.js';
+import { contentKeyOf } from '../src/cache/keys.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
@@ -46,7 +46,7 @@ async function storeFiles(cache: string): Promise<string[]> {
       else out.push(join(d, e.name));
     }
   }
-  await walk(join(cache, 'content-v2'));
+  await walk(join(cache, 'content'));
   return out;
 }
 
@@ -59,11 +59,15 @@ describe('package store', () => {
     assert.equal(content.length, 1);
     assert.ok((await readFile(content[0] as string)).equals(bytes));
     assert.equal((await stat(content[0] as string)).mode & 0o777, 0o444);
-    // The verified download itself became the content (a hard link, no copy), where cacache looks for it.
+    // The verified download itself became the content (a hard link, no copy), named by its SHA-256.
     assert.equal((await stat(join(dir('a'), NAME))).ino, (await stat(content[0] as string)).ino);
-    assert.equal(contentPath(cache, SRI), content[0]);
-    const entries = Object.values(await cacache().ls(cache));
-    assert.ok(entries.length > 0 && entries.every((e) => e.path === content[0]), 'cacache finds every entry at that content path');
+    assert.equal(contentFile(cache, sha256.toString('hex')), content[0]);
+    // One facts file, reached by every key (its content key, sigmd5 and path are links to it).
+    const index = await readdir(join(cache, 'index'));
+    assert.equal(index.length, 3);
+    const inodes = new Set(await Promise.all(index.map(async (n) => (await stat(join(cache, 'index', n))).ino)));
+    assert.equal(inodes.size, 1, 'one inode for every key');
+    assert.equal((await stat(keyFile(cache, contentKeyOf(sha256.toString('hex'))))).nlink, 3);
     const second = await download(PATH, { ...FAST, mirrors: [m.url], dest: dir('b'), cache });
     assert.equal(second.cached, 'store');
     assert.equal(second.placement, 'link');
@@ -173,40 +177,31 @@ describe('package store', () => {
   });
 });
 
-describe("the store's index in cacache's format (index-bucket.ts)", () => {
-  const require = createRequire(import.meta.url);
-  const cacachePath = require('cacache/lib/content/path.js') as (cache: string, integrity: string) => string;
-  const cacacheIndex = require('cacache/lib/entry-index.js') as { bucketPath(cache: string, key: string): string };
+describe("the store's index (index-file.ts)", () => {
+  const facts = (sha: string, note: string) =>
+    ({ version: 1, sha256: sha, size: 1, stat: { dev: 1, ino: 1, size: 1, mtimeMs: 1 }, verdict: { ok: true, note }, digestLevel: 'all', stored: Date.now() }) as never;
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
 
-  test('paths agree with cacache for content and index buckets', () => {
-    for (const algorithm of ['sha1', 'sha256', 'sha512']) {
-      for (const text of ['', 'a', 'rpmfetch']) {
-        const sri = `${algorithm}-${createHash(algorithm).update(text).digest('base64')}`;
-        assert.equal(contentPath('/c', sri), cacachePath('/c', sri));
-      }
-    }
-    for (const key of ['rpmfetch:v1:file:sha256:00', 'rpmfetch:v1:path:*:Packages/é.rpm', '']) assert.equal(bucketPath('/c', key), cacacheIndex.bucketPath('/c', key));
+  test('every key leads to one facts file; a key written again for other bytes is re-pointed, the others stay', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'rpmfetch-index-'));
+    await writeEntry(cache, [contentKeyOf(A), 'sigmd5:1', 'path:p'], facts(A, 'first'));
+    for (const key of [contentKeyOf(A), 'sigmd5:1', 'path:p']) assert.equal((await readKey(cache, key))?.sha256, A, key);
+    await writeEntry(cache, [contentKeyOf(B), 'path:p'], facts(B, 'second'));
+    assert.equal((await readKey(cache, 'path:p'))?.sha256, B, 'the path now leads to the newer package');
+    assert.equal((await readKey(cache, 'sigmd5:1'))?.sha256, A);
+    assert.equal((await stat(keyFile(cache, contentKeyOf(A)))).nlink, 2, 'A keeps its content key and sigmd5');
+    assert.deepEqual(await readdir(join(cache, 'tmp')), [], 'no temporary name left');
   });
 
-  test('each reads what the other wrote; the last entry wins, a removal and a torn line are honoured', async () => {
+  test('a name that is not a facts file of that key leads nowhere', async () => {
     const cache = await mkdtemp(join(tmpdir(), 'rpmfetch-index-'));
-    await appendEntry(cache, 'ours', SRI, 12, { note: 'ours' });
-    const theirs = await cacache().get.info(cache, 'ours', { memoize: false });
-    assert.equal(theirs?.integrity, SRI);
-    assert.deepEqual(theirs?.metadata, { note: 'ours' });
-    assert.equal(theirs?.path, contentPath(cache, SRI));
-
-    await cacache().index.insert(cache, 'theirs', SRI, { size: 12, metadata: { note: 'theirs' } });
-    const read = await readEntry(cache, 'theirs');
-    assert.deepEqual({ ...read, time: 0 }, { key: 'theirs', integrity: SRI, path: contentPath(cache, SRI), size: 12, time: 0, metadata: { note: 'theirs' } });
-
-    await appendEntry(cache, 'theirs', SRI, 12, { note: 'newer' });
-    assert.deepEqual((await readEntry(cache, 'theirs'))?.metadata, { note: 'newer' });
-    // A half-written line (a process killed mid-append) is skipped; the entry before it stands.
-    await appendFile(bucketPath(cache, 'theirs'), '\n0123abcd\t{"key":"theirs","integ');
-    assert.deepEqual((await readEntry(cache, 'theirs'))?.metadata, { note: 'newer' });
-    await cacache().rm.entry(cache, 'theirs');
-    assert.equal(await readEntry(cache, 'theirs'), null, "cacache's removal hides the key");
-    assert.equal(await readEntry(cache, 'never'), null);
+    assert.equal(await readKey(cache, 'never'), undefined);
+    await writeEntry(cache, [contentKeyOf(A)], facts(A, 'x'));
+    // A file put at another key's name (a collision, a foreign file) is not taken for that key's entry.
+    await link(keyFile(cache, contentKeyOf(A)), keyFile(cache, 'other'));
+    assert.equal(await readKey(cache, 'other'), undefined);
+    await writeFile(keyFile(cache, 'torn'), '{"version":1,"sha256":"');
+    assert.equal(await readKey(cache, 'torn'), undefined);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * `clear`: empties the store while other processes may be using it. The content and index directories
- * (and the records of use) are first renamed aside in one step each, so that from that moment every
+ * are first renamed aside in one step each, so that from that moment every
  * lookup misses and every link or open of a content file by its name fails (the reader falls back to
  * the mirror), then the renamed directories are removed at leisure. Nothing is truncated: a reader that
  * already linked or opened a content file keeps its whole bytes. In-flight writes under `DIR/tmp` and
@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listStore, type StoreEntry } from './entries.js';
-import { LAST_USE_DIR } from './last-use.js';
+import { CONTENT_DIR, INDEX_DIR, LEGACY_DIRS } from './layout.js';
 
 /** What a clear removed. */
 export interface ClearReport {
@@ -35,7 +35,8 @@ function running(pid: number): boolean {
 /** Empties the store at `dir`; see the module comment. */
 export async function clearStore(dir: string): Promise<ClearReport> {
   const { entries } = await listStore(dir);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^(content-|index-)/.test(n) || n === LAST_USE_DIR);
+  // The index first: lookups miss before any content name goes.
+  const names = [INDEX_DIR, CONTENT_DIR, ...LEGACY_DIRS];
   const aside: string[] = [];
   for (const name of names) {
     const to = join(dir, `${TRASH_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);

@@ -1,14 +1,13 @@
 /**
  * What the store holds, one entry per content file: read from the content directory itself (so that
  * content no index entry names, as an insert cut short by a full disk leaves, is counted and can be
- * pruned) joined with cacache's index (the keys that lead to each content and the facts recorded at
- * insert). Index entries whose content is gone are returned apart: they find nothing a hit could use.
+ * pruned) joined with the index (the facts files and the keys that lead to each, index-file.ts). Index
+ * names whose content is gone are returned apart: they find nothing a hit could use.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacache, type CacacheEntry } from './cacache.js';
-import { lastUse } from './last-use.js';
-import type { StoredFacts } from './store.js';
+import { isIndexedFacts, type IndexedFacts } from './index-file.js';
+import { CONTENT_DIR, INDEX_DIR, keyFile } from './layout.js';
 
 /** One stored package. */
 export interface StoreEntry {
@@ -26,15 +25,16 @@ export interface StoreEntry {
   readonly stored: number;
   /** Its last use (ms since the epoch): the last hit or insert, else {@link StoreEntry.stored}. */
   readonly lastUse: number;
+  /** The inode of its facts file: removal leaves alone a key re-pointed to another package since. @internal */
+  readonly factsIno?: number | undefined;
 }
 
 /** The store's content and the index keys whose content is gone. */
 export interface StoreListing {
   readonly entries: StoreEntry[];
+  /** Paths of index names whose facts are unreadable or whose content is gone. */
   readonly dangling: readonly string[];
 }
-
-const CONTENT = join('content-v2', 'sha256');
 
 /** The hex SHA-256 an SRI string names, if it names one. */
 export function sha256OfIntegrity(integrity: string): string | undefined {
@@ -44,65 +44,73 @@ export function sha256OfIntegrity(integrity: string): string | undefined {
 
 const names = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
 
-/** The content files, by hex SHA-256 (cacache's layout: `content-v2/sha256/ab/cd/rest`). */
-async function contentFiles(dir: string): Promise<Map<string, { file: string; size: number; mtimeMs: number }>> {
-  const out = new Map<string, { file: string; size: number; mtimeMs: number }>();
-  const root = join(dir, CONTENT);
-  for (const a of await names(root)) {
-    for (const b of await names(join(root, a))) {
-      for (const rest of await names(join(root, a, b))) {
-        const file = join(root, a, b, rest);
-        // Gone since the listing (another process pruned it): simply not there.
-        const s = await stat(file).catch(() => undefined);
-        if (s?.isFile()) out.set(`${a}${b}${rest}`, { file, size: s.size, mtimeMs: s.mtimeMs });
-      }
-    }
+interface FileFacts {
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+}
+
+/** The files of a flat directory of the store, by name. Gone since the listing (pruned by another process): simply not there. */
+async function filesOf(dir: string): Promise<Map<string, FileFacts>> {
+  const out = new Map<string, FileFacts>();
+  for (const name of await names(dir)) {
+    const file = join(dir, name);
+    const s = await stat(file).catch(() => undefined);
+    if (s?.isFile()) out.set(name, { file, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
   }
   return out;
 }
 
-/** cacache's index, read while others may be clearing it: a directory vanishing mid-read is read again. */
-async function indexEntries(dir: string): Promise<CacacheEntry[]> {
-  for (let round = 0; ; round++) {
-    try {
-      return Object.values(await cacache().ls(dir));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || round >= 3) throw err;
+/** The facts file behind each index name, read once per inode. */
+async function indexEntries(dir: string): Promise<{ byIno: Map<number, { facts: IndexedFacts | undefined; mtimeMs: number; names: string[] }> }> {
+  const byIno = new Map<number, { facts: IndexedFacts | undefined; mtimeMs: number; names: string[] }>();
+  for (const [, f] of await filesOf(join(dir, INDEX_DIR))) {
+    let entry = byIno.get(f.ino);
+    if (!entry) {
+      const text = await readFile(f.file, 'utf8').catch(() => undefined);
+      let facts: unknown;
+      try {
+        facts = text === undefined ? undefined : JSON.parse(text);
+      } catch {
+        facts = undefined;
+      }
+      entry = { facts: isIndexedFacts(facts) ? facts : undefined, mtimeMs: f.mtimeMs, names: [] };
+      byIno.set(f.ino, entry);
     }
+    entry.names.push(f.file);
   }
-}
-
-function factsOf(e: CacacheEntry): StoredFacts | undefined {
-  const f = e.metadata as Partial<StoredFacts> | null;
-  return f && f.version === 1 && typeof f.stored === 'number' ? (f as StoredFacts) : undefined;
+  return { byIno };
 }
 
 /** Every entry of the store at `dir`, least recently used first. */
 export async function listStore(dir: string): Promise<StoreListing> {
-  const [files, index] = await Promise.all([contentFiles(dir), indexEntries(dir)]);
-  const byContent = new Map<string, CacacheEntry[]>();
+  const [files, { byIno }] = await Promise.all([filesOf(join(dir, CONTENT_DIR)), indexEntries(dir)]);
+  const byContent = new Map<string, { facts: IndexedFacts; mtimeMs: number; names: string[]; ino: number }>();
   const dangling: string[] = [];
-  for (const e of index) {
-    const sha256 = e.integrity ? sha256OfIntegrity(e.integrity) : undefined;
-    if (sha256 === undefined || !files.has(sha256)) {
-      dangling.push(e.key);
+  for (const [ino, e] of byIno) {
+    if (!e.facts || !files.has(e.facts.sha256)) {
+      dangling.push(...e.names);
       continue;
     }
-    byContent.set(sha256, [...(byContent.get(sha256) ?? []), e]);
+    const seen = byContent.get(e.facts.sha256);
+    // Two facts files for one content (stored twice at once by two processes): the newer one counts.
+    if (!seen || seen.facts.stored < e.facts.stored) byContent.set(e.facts.sha256, { facts: e.facts, mtimeMs: e.mtimeMs, names: e.names, ino });
   }
   const entries: StoreEntry[] = [];
   for (const [sha256, f] of files) {
-    const keys = byContent.get(sha256) ?? [];
-    const facts = keys.map(factsOf).find((x) => x !== undefined);
-    const stored = facts?.stored ?? f.mtimeMs;
+    const indexed = byContent.get(sha256);
+    const stored = indexed?.facts.stored ?? f.mtimeMs;
+    const names = new Set(indexed?.names ?? []);
     entries.push({
       sha256,
       file: f.file,
       size: f.size,
-      nevra: facts?.verdict.rpm?.nevra,
-      keys: keys.map((k) => k.key).sort(),
+      nevra: indexed?.facts.verdict.rpm?.nevra,
+      keys: (indexed?.facts.keys ?? []).filter((k) => names.has(keyFile(dir, k))).sort(),
       stored,
-      lastUse: (await lastUse(dir, sha256)) ?? stored,
+      lastUse: Math.max(indexed?.mtimeMs ?? stored, stored),
+      factsIno: indexed?.ino,
     });
   }
   entries.sort((a, b) => a.lastUse - b.lastUse || a.sha256.localeCompare(b.sha256));

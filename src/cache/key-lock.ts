@@ -1,8 +1,14 @@
 /**
- * One download per package across processes: a lock file per key in the store directory, holding the
- * holder's pid and host, its mtime touched every second while held. A lock whose holder is gone (its
- * pid no longer runs on this host) or whose heartbeat stopped for {@link STALE_AFTER} ms is stolen, so a
- * process killed while downloading holds no one up for more than a few seconds.
+ * One download per package across processes: a lock per key in the store's `locks/` directory.
+ *
+ * A lock is a hard link, under the key's lock name, to its holder's owner file (`owner-<pid>-<random>`,
+ * holding the holder's pid and host): taking one is a single `link`, atomic and refused when the name
+ * exists, and makes no inode (an inode costs as much as the rest of a store insert, layout.ts). While a
+ * holder holds any lock it touches its owner file's mtime every second; every lock it holds shares that
+ * inode, so one touch is the heartbeat of them all. A lock whose holder is gone (its pid no longer runs
+ * on this host) or whose heartbeat stopped for {@link STALE_AFTER} ms is stolen, so a process killed
+ * while downloading holds no one up for more than a few seconds; the owner files of dead holders are
+ * removed by whoever notices them.
  *
  * The lock only saves downloads; nothing relies on it for correctness. Two processes that both steal
  * one stale lock at the same moment both download, and the store takes the same verified bytes twice.
@@ -10,17 +16,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { disk } from '../fetch/disk-pace.js';
-import { inDir } from './in-dir.js';
+import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { disk } from '../fetch/disk-pace.js';
+import { holdTempPath } from '../fetch/temp-file.js';
+import { inDir } from './in-dir.js';
+import { LOCKS_DIR } from './layout.js';
 
 /** A heartbeat older than this (ms) makes a lock stale. */
 export const STALE_AFTER = 5000;
-/** How often a holder touches its lock (ms). */
+/** How often a holder touches its owner file (ms). */
 export const HEARTBEAT = 1000;
 /** How often a waiter looks at the lock (ms). */
 const POLL = 50;
+/** An owner file holding no lock for this long (ms) is removed (made again at the next lock). */
+const IDLE = 2000;
+
+const OWNER_PREFIX = 'owner-';
 
 interface LockContent {
   readonly pid: number;
@@ -36,93 +49,204 @@ function alive(pid: number): boolean {
   }
 }
 
+const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** The holder of a lock, from its content: whether it is a process of this host that no longer runs. */
+function deadHolder(text: string): boolean {
+  try {
+    const holder = JSON.parse(text) as LockContent;
+    return holder.host === hostname() && !alive(holder.pid);
+  } catch {
+    // Not a holder's content (a foreign file): never judged dead by it, only by its heartbeat.
+    return false;
+  }
+}
+
+/** The lock file of a key. */
+export function lockPath(dir: string, key: string): string {
+  return join(dir, LOCKS_DIR, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
+}
+
+/** Whether the lock at `path` is stale (false when it is gone: the next take decides). */
+async function stale(path: string): Promise<boolean> {
+  const [s, text] = await Promise.all([stat(path).catch(() => undefined), readFile(path, 'utf8').catch(() => undefined)]);
+  if (!s || text === undefined) return false;
+  return Date.now() - s.mtimeMs > STALE_AFTER || deadHolder(text);
+}
+
+/** Removes a stale lock: moved aside first, so that a second thief removes nothing. */
+async function steal(path: string): Promise<void> {
+  const aside = `${path}.stolen-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return;
+  }
+  await unlink(aside).catch(() => undefined);
+}
+
+/** Removes the owner files of this host's processes that no longer run (they hold no lock any more that counts). */
+async function sweepDeadOwners(locks: string): Promise<void> {
+  for (const name of await readdir(locks).catch(() => [] as string[])) {
+    if (!name.startsWith(OWNER_PREFIX)) continue;
+    const pid = Number(name.slice(OWNER_PREFIX.length).split('-')[0]);
+    if (pid === process.pid || alive(pid)) continue;
+    const text = await readFile(join(locks, name), 'utf8').catch(() => undefined);
+    if (text !== undefined && deadHolder(text)) await unlink(join(locks, name)).catch(() => undefined);
+  }
+}
+
 /** A lock held by this process. */
 export class KeyLock {
-  private readonly timer: NodeJS.Timeout;
+  private released = false;
 
-  private constructor(
+  constructor(
     readonly path: string,
+    private readonly owner: LockOwner,
     private readonly ino: number,
-  ) {
-    this.timer = setInterval(() => {
-      const now = new Date();
-      utimes(this.path, now, now).catch(() => undefined);
-    }, HEARTBEAT);
-    this.timer.unref();
-  }
-
-  /** The lock file of a key. */
-  static pathOf(dir: string, key: string): string {
-    return join(dir, 'locks', `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
-  }
-
-  /** Takes the lock if free (stealing a stale one); undefined when someone alive holds it. */
-  static async tryTake(dir: string, key: string): Promise<KeyLock | undefined> {
-    const path = KeyLock.pathOf(dir, key);
-    // Written whole under a private name, then linked: no one ever reads a half-written lock.
-    const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-    const content: LockContent = { pid: process.pid, host: hostname() };
-    // Creating a file goes through the thread pool (in-dir.ts); the link and unlink are cheap.
-    await inDir(join(dir, 'locks'), () => writeFile(temp, JSON.stringify(content)));
-    try {
-      for (let round = 0; round < 3; round++) {
-        try {
-          await disk.link(temp, path);
-          return new KeyLock(path, (await disk.stat(path)).ino);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        }
-        if (!(await KeyLock.stale(path))) return undefined;
-        await KeyLock.steal(path);
-      }
-      return undefined;
-    } finally {
-      await disk.unlink(temp).catch(() => undefined);
-    }
-  }
-
-  /** Whether the lock at `path` is stale (false when it is gone: the next take decides). */
-  static async stale(path: string): Promise<boolean> {
-    const [s, text] = await Promise.all([stat(path).catch(() => undefined), readFile(path, 'utf8').catch(() => undefined)]);
-    if (!s || text === undefined) return false;
-    if (Date.now() - s.mtimeMs > STALE_AFTER) return true;
-    try {
-      const holder = JSON.parse(text) as LockContent;
-      return holder.host === hostname() && !alive(holder.pid);
-    } catch {
-      return false;
-    }
-  }
-
-  /** Removes a stale lock: moved aside first, so that a second thief removes nothing. */
-  private static async steal(path: string): Promise<void> {
-    const aside = `${path}.stolen-${process.pid}-${randomBytes(6).toString('hex')}`;
-    try {
-      await rename(path, aside);
-    } catch {
-      return;
-    }
-    await unlink(aside).catch(() => undefined);
-  }
+  ) {}
 
   /**
    * Waits while someone alive holds the lock of `key`; resolves once it is released or stale (the
    * caller then looks in the store again and tries to take it).
    */
   static async waitFor(dir: string, key: string, signal?: AbortSignal): Promise<void> {
-    const path = KeyLock.pathOf(dir, key);
+    const path = lockPath(dir, key);
     for (;;) {
       signal?.throwIfAborted();
       const s = await stat(path).catch(() => undefined);
-      if (!s || (await KeyLock.stale(path))) return;
+      if (!s || (await stale(path))) return;
       await sleep(POLL, undefined, signal ? { signal } : {});
     }
   }
 
-  /** Releases the lock (only if the file is still this holder's). */
+  /** Releases the lock (only if the name still leads to this holder's owner file). */
   async release(): Promise<void> {
-    clearInterval(this.timer);
+    if (this.released) return;
+    this.released = true;
     const s = await disk.stat(this.path).catch(() => undefined);
     if (s?.ino === this.ino) await disk.unlink(this.path).catch(() => undefined);
+    this.owner.released();
+  }
+}
+
+/**
+ * This process's locks in one store directory, and the owner file they link to. Owned by whoever opened
+ * the store (a Downloader's store, a prune); {@link LockOwner.close} removes the owner file.
+ */
+export class LockOwner {
+  private file: { readonly path: string; readonly ino: number; readonly forget: () => void } | undefined;
+  private making: Promise<{ readonly path: string; readonly ino: number; readonly forget: () => void }> | undefined;
+  private held = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(readonly dir: string) {}
+
+  private get locks(): string {
+    return join(this.dir, LOCKS_DIR);
+  }
+
+  /** The owner file, made on first use (and again after it was removed as idle or by someone's sweep). */
+  private async ownerFile(): Promise<{ readonly path: string; readonly ino: number; readonly forget: () => void }> {
+    if (this.file) return this.file;
+    this.making ??= (async () => {
+      const path = join(this.locks, `${OWNER_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+      // Removed by the process's exit paths too (fetch/temp-file.ts), should close never come.
+      const forget = holdTempPath(path);
+      const content: LockContent = { pid: process.pid, host: hostname() };
+      try {
+        await inDir(this.locks, () => writeFile(path, JSON.stringify(content), { flag: 'wx' }));
+        const made = { path, ino: (await disk.stat(path)).ino, forget };
+        void sweepDeadOwners(this.locks);
+        return made;
+      } catch (err) {
+        forget();
+        throw err;
+      }
+    })();
+    try {
+      this.file = await this.making;
+      return this.file;
+    } finally {
+      this.making = undefined;
+    }
+  }
+
+  /** Takes the lock of `key` if free (stealing a stale one); undefined when someone alive holds it. */
+  async tryTake(key: string): Promise<KeyLock | undefined> {
+    const path = lockPath(this.dir, key);
+    clearTimeout(this.idle);
+    this.held++;
+    this.beat();
+    let taken: KeyLock | undefined;
+    try {
+      for (let round = 0; round < 3 && !taken; round++) {
+        const owner = await this.ownerFile();
+        try {
+          await disk.link(owner.path, path);
+          taken = new KeyLock(path, this, owner.ino);
+          break;
+        } catch (err) {
+          if (missing(err)) {
+            // The owner file was swept (or the directory removed): make it again.
+            this.file = undefined;
+            continue;
+          }
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        const text = await readFile(path, 'utf8').catch(() => undefined);
+        if (!(await stale(path))) break;
+        await steal(path);
+        if (text !== undefined && deadHolder(text)) void sweepDeadOwners(this.locks);
+      }
+      return taken;
+    } finally {
+      if (!taken) this.released();
+    }
+  }
+
+  private beat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      if (this.file) utimes(this.file.path, new Date(), new Date()).catch(() => undefined);
+    }, HEARTBEAT);
+    this.heartbeat.unref();
+  }
+
+  /** A lock of this owner was released (or not taken). @internal */
+  released(): void {
+    this.held = Math.max(0, this.held - 1);
+    if (this.held > 0) return;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.dropFile(), IDLE);
+    this.idle.unref();
+  }
+
+  private dropFile(): void {
+    const file = this.file;
+    if (!file || this.held > 0) return;
+    this.file = undefined;
+    unlink(file.path)
+      .catch(() => undefined)
+      .finally(file.forget);
+  }
+
+  /** Removes the owner file; locks still held stay valid until their heartbeat stops. */
+  close(): void {
+    clearInterval(this.heartbeat);
+    clearTimeout(this.idle);
+    this.heartbeat = undefined;
+    const file = this.file;
+    this.file = undefined;
+    if (!file) return;
+    try {
+      unlinkSync(file.path);
+    } catch {
+      // Gone already.
+    }
+    file.forget();
   }
 }

@@ -11,7 +11,7 @@ export type KeyKind = 'digest' | 'sigmd5' | 'path';
 
 export interface StoreKey {
   readonly kind: KeyKind;
-  /** The cacache index key. */
+  /** The index key (its SHA-256 names its index file, layout.ts). */
   readonly key: string;
 }
 
@@ -67,11 +67,21 @@ export function sigmd5Of(verdict: Verdict): string | undefined {
   return md5?.status === 'OK' ? md5.expected : undefined;
 }
 
-/** Every key a verified package is stored under: its whole-file digests, its sigmd5, its path. */
+/** The key of a package's content: its whole-file SHA-256, which names the content file. */
+export function contentKeyOf(sha256: string): string {
+  return digestKey('sha256', sha256).key;
+}
+
+/**
+ * Every key a verified package is stored under, its content key first: its whole-file digests, its
+ * sigmd5, its path.
+ */
 export function storeKeys(verdict: Verdict, path: string): StoreKey[] {
   const keys: StoreKey[] = [];
+  const sha256 = verdict.digests['file:sha256'];
+  if (sha256 !== undefined) keys.push(digestKey('sha256', sha256));
   for (const [name, hex] of Object.entries(verdict.digests)) {
-    if (name.startsWith('file:')) keys.push(digestKey(name.slice('file:'.length), hex));
+    if (name.startsWith('file:') && name !== 'file:sha256') keys.push(digestKey(name.slice('file:'.length), hex));
   }
   const sigmd5 = sigmd5Of(verdict);
   if (sigmd5 !== undefined) keys.push(sigmd5Key(sigmd5));

@@ -4,9 +4,9 @@
  * would each remove the oldest entries for the same excess. Removal is safe for readers placing the
  * same entries at that moment (remove-entry.ts).
  */
-import { KeyLock } from './key-lock.js';
+import { KeyLock, LockOwner } from './key-lock.js';
 import { listStore, type StoreEntry } from './entries.js';
-import { removeEntry, removeKeys } from './remove-entry.js';
+import { removeDangling, removeEntry } from './remove-entry.js';
 
 /** What a prune did. */
 export interface PruneReport {
@@ -23,9 +23,10 @@ export interface PruneReport {
 const LOCK_KEY = 'rpmfetch:housekeeping:prune';
 
 /** Takes the prune lock; with `wait`, waits for another prune to finish, else undefined when one runs. */
-async function pruneLock(dir: string, wait: boolean, signal?: AbortSignal): Promise<KeyLock | undefined> {
+async function pruneLock(owner: LockOwner, wait: boolean, signal?: AbortSignal): Promise<KeyLock | undefined> {
+  const dir = owner.dir;
   for (;;) {
-    const lock = await KeyLock.tryTake(dir, LOCK_KEY);
+    const lock = await owner.tryTake(LOCK_KEY);
     if (lock || !wait) return lock;
     await KeyLock.waitFor(dir, LOCK_KEY, signal);
   }
@@ -36,11 +37,17 @@ async function pruneLock(dir: string, wait: boolean, signal?: AbortSignal): Prom
  * process is pruning it already (that one brings it under its limit).
  */
 export async function pruneStore(dir: string, maxSize: number, options: { wait: boolean; signal?: AbortSignal }): Promise<PruneReport | undefined> {
-  const lock = await pruneLock(dir, options.wait, options.signal);
+  const owner = new LockOwner(dir);
+  let lock: KeyLock | undefined;
+  try {
+    lock = await pruneLock(owner, options.wait, options.signal);
+  } finally {
+    if (!lock) owner.close();
+  }
   if (!lock) return undefined;
   try {
     const { entries, dangling } = await listStore(dir);
-    await removeKeys(dir, dangling);
+    await removeDangling(dangling);
     const before = entries.reduce((n, e) => n + e.size, 0);
     let after = before;
     const removed: StoreEntry[] = [];
@@ -55,5 +62,6 @@ export async function pruneStore(dir: string, maxSize: number, options: { wait: 
     return { maxSize, before, after, removed };
   } finally {
     await lock.release();
+    owner.close();
   }
 }

@@ -1,22 +1,25 @@
 /**
- * The package store: a content-addressed directory (npm's cacache, content named by its SHA-256)
- * holding only packages that verified, with index entries under every key a later target may know
- * (keys.ts). Each entry records what the content file looked like when it was stored (device, inode,
- * size, mtime) and the verdict it earned, so that a hit can be trusted without hashing again while
- * the file is unchanged (hit-check.ts).
+ * The package store: a content-addressed directory (content named by its SHA-256, layout.ts) holding
+ * only packages that verified, with an index entry under every key a later target may know (keys.ts,
+ * index-file.ts). Each entry records what the content file looked like when it was stored (device,
+ * inode, size, mtime) and the verdict it earned, so that a hit can be trusted without hashing again
+ * while the file is unchanged (hit-check.ts).
  */
-import { createReadStream, type Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
 import createDebug from 'debug';
 import type { DigestLevel } from '../rpm/digest-level.js';
 import type { Verdict } from '../rpm/verdict.js';
 import type { FileIdentity } from '../fetch/temp-file.js';
 import { disk } from '../fetch/disk-pace.js';
-import { cacache, type CacacheEntry } from './cacache.js';
+import { holdTempPath } from '../fetch/temp-file.js';
 import { inDir } from './in-dir.js';
-import { appendEntry, contentPath, readEntry } from './index-bucket.js';
+import { LockOwner } from './key-lock.js';
+import { readKey, removeKeys, writeEntry } from './index-file.js';
+import { contentFile, TMP_DIR } from './layout.js';
 import { storeKeys, type StoreKey } from './keys.js';
 // Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
 import { clearStore, type ClearReport } from './clear.js';
@@ -68,11 +71,6 @@ export function recordOf(s: Stats): RecordedStat {
   return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
 }
 
-function isFacts(value: unknown): value is StoredFacts {
-  const f = value as Partial<StoredFacts> | null;
-  return !!f && f.version === 1 && typeof f.sha256 === 'string' && typeof f.size === 'number' && !!f.stat && !!f.verdict && f.verdict.ok === true;
-}
-
 const sri256 = (hex: string): string => `sha256-${Buffer.from(hex, 'hex').toString('base64')}`;
 
 /**
@@ -81,6 +79,8 @@ const sri256 = (hex: string): string => `sha256-${Buffer.from(hex, 'hex').toStri
  */
 export class PackageStore {
   private readonly limit: SizeLimit | undefined;
+  /** This process's download locks in the store (key-lock.ts). @internal */
+  readonly locks: LockOwner;
 
   /** @param maxSize the size limit kept after each insert (bytes); none when undefined. */
   constructor(
@@ -88,27 +88,32 @@ export class PackageStore {
     readonly maxSize: number | undefined = undefined,
   ) {
     this.limit = maxSize !== undefined ? new SizeLimit(dir, maxSize) : undefined;
+    this.locks = new LockOwner(dir);
   }
 
-  /** The entry under the first of `keys` that has one whose content exists. @internal */
+  /** Lets go of what the store holds in the process (its locks' owner file). */
+  close(): void {
+    this.locks.close();
+  }
+
+  /** The entry under the first of `keys` that has one. @internal */
   async find(keys: readonly StoreKey[]): Promise<StoreHit | undefined> {
     for (const key of keys) {
-      let entry: CacacheEntry | null;
+      let facts: StoredFacts | undefined;
       try {
         // Read afresh each time: other processes write and evict.
-        entry = await readEntry(this.dir, key.key);
+        facts = await readKey(this.dir, key.key);
       } catch (err) {
         debug('index read of %s failed: %s', key.key, (err as Error).message);
         continue;
       }
-      if (!entry?.integrity || !isFacts(entry.metadata)) continue;
-      return { key, file: entry.path, integrity: entry.integrity, facts: entry.metadata };
+      if (facts) return { key, file: contentFile(this.dir, facts.sha256), integrity: sri256(facts.sha256), facts };
     }
     return undefined;
   }
 
   /**
-   * Stores a verified package from `file`. The bytes are copied into the store through cacache with
+   * Stores a verified package from `file`: by a hard link (linkIn), else copied in through a hash with
    * the SHA-256 the verifier computed as their integrity: if the file changed since it verified, the
    * copy fails and nothing enters the store. Resolves to the hit a later lookup would get.
    * @internal
@@ -118,25 +123,14 @@ export class PackageStore {
     if (!verdict.ok || sha256 === undefined) throw new Error('only a verified package with its whole-file SHA-256 can be stored');
     const keys = storeKeys(verdict, path);
     const contentKey = keys[0] as StoreKey;
-    const integrity = sri256(sha256);
-    const linked = identity ? await this.linkIn(file, identity, integrity, verdict.size) : false;
-    if (linked === false) {
-      await pipeline(createReadStream(file), cacache().put.stream(this.dir, contentKey.key, { integrity, size: verdict.size, algorithms: ['sha256'], memoize: false }));
-    }
-    const content = contentPath(this.dir, integrity);
-    let stats: Stats;
-    if (typeof linked === 'object') stats = linked;
-    else {
-      await disk.chmod(content, CONTENT_MODE);
-      stats = await disk.stat(content);
-    }
+    const content = contentFile(this.dir, sha256);
+    const linked = identity ? await this.linkIn(file, identity, content, verdict.size) : false;
+    if (linked === false) await this.copyIn(file, sha256, content);
+    const stats = typeof linked === 'object' ? linked : await disk.stat(content);
     const facts: StoredFacts = { version: 1, sha256, size: verdict.size, stat: recordOf(stats), verdict, digestLevel, stored: Date.now() };
-    // The content key last: an entry without facts is never used, so until the last line lands a
-    // lookup by that key falls back to the weaker keys or misses.
-    for (const key of [...keys.slice(1), contentKey]) await appendEntry(this.dir, key.key, integrity, verdict.size, facts);
-    await touchUse(this.dir, sha256);
-    debug('stored %s (%s) under %d keys', path, integrity, keys.length);
-    return { key: contentKey, file: content, integrity, facts };
+    await writeEntry(this.dir, keys.map((k) => k.key), facts);
+    debug('stored %s (%s) under %d keys', path, sha256, keys.length);
+    return { key: contentKey, file: content, integrity: sri256(sha256), facts };
   }
 
   /**
@@ -148,41 +142,60 @@ export class PackageStore {
    * content was there before, false when a link cannot be made (another file system) and the content
    * must be copied.
    */
-  private async linkIn(file: string, identity: FileIdentity, integrity: string, size: number): Promise<Stats | boolean> {
-    const target = contentPath(this.dir, integrity);
-    const tmp = join(this.dir, 'tmp', `link-${process.pid}-${randomBytes(6).toString('hex')}`);
+  private async linkIn(file: string, identity: FileIdentity, content: string, size: number): Promise<Stats | boolean> {
     try {
-      await inDir(dirname(tmp), () => disk.link(file, tmp));
+      await inDir(dirname(content), () => disk.link(file, content));
     } catch (err) {
-      debug('%s: no link into the store (%s); copying', file, (err as NodeJS.ErrnoException).code);
+      const code = (err as NodeJS.ErrnoException).code;
+      // Content already there (another process stored the same bytes) stays: it is the same bytes.
+      if (code === 'EEXIST') return true;
+      debug('%s: no link into the store (%s); copying', file, code);
       return false;
     }
+    const linked = await disk.stat(content).catch(() => undefined);
+    if (linked?.dev !== identity.dev || linked.ino !== identity.ino || linked.size !== size) {
+      // No index entry leads here yet; an older one for the same bytes would see a changed file and
+      // verify it again (hit-check.ts), so the wrong file is never used while it is briefly there.
+      debug('%s is no longer the file that verified; copying it through a hash instead', file);
+      if (linked) await disk.unlink(content).catch(() => undefined);
+      return false;
+    }
+    await disk.chmod(content, CONTENT_MODE);
+    return disk.stat(content);
+  }
+
+  /**
+   * Copies `file` into the store through a hash: its bytes enter only if their SHA-256 is the one that
+   * verified (a file changed since fails and nothing is stored).
+   */
+  private async copyIn(file: string, sha256: string, content: string): Promise<void> {
+    const temp = join(this.dir, TMP_DIR, `copy-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const release = holdTempPath(temp);
     try {
-      const linked = await disk.stat(tmp);
-      if (linked.dev !== identity.dev || linked.ino !== identity.ino || linked.size !== size) {
-        debug('%s is no longer the file that verified; copying it through a hash instead', file);
-        return false;
-      }
-      await disk.chmod(tmp, CONTENT_MODE);
-      // Content already there (another process stored the same bytes) stays: it is the same bytes.
-      const made = await inDir(dirname(target), () => disk.link(tmp, target)).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-          return false;
+      const hash = createHash('sha256');
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
         },
-      );
-      return made ? linked : true;
+      });
+      await inDir(dirname(temp), () => pipeline(createReadStream(file), tap, createWriteStream(temp, { flags: 'wx', mode: CONTENT_MODE })));
+      const got = hash.digest('hex');
+      if (got !== sha256) throw new Error(`${file} changed since it verified (its SHA-256 is now ${got})`);
+      await inDir(dirname(content), () => disk.link(temp, content)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
     } finally {
-      await disk.unlink(tmp).catch(() => undefined);
+      await disk.unlink(temp).catch(() => undefined);
+      release();
     }
   }
 
   /** Removes a damaged entry: the key that led to it and its content (other keys then find nothing). @internal */
   async evict(hit: StoreHit): Promise<void> {
     debug('evicting %s (%s)', hit.key.key, hit.integrity);
-    await cacache().rm.entry(this.dir, hit.key.key).catch(() => undefined);
-    await cacache().rm.content(this.dir, hit.integrity).catch(() => undefined);
+    await removeKeys(this.dir, [hit.key.key]);
+    await disk.unlink(hit.file).catch(() => undefined);
   }
 
   // Housekeeping (issue 12) from here on.

@@ -9,7 +9,7 @@ import type { Keyring } from '../rpm/keyring.js';
 import type { VerifierTuning } from '../rpm/verifier.js';
 import { verifyFileWith } from '../rpm/verify-file.js';
 import { listStore, type StoreEntry } from './entries.js';
-import { removeEntry, removeKeys } from './remove-entry.js';
+import { removeDangling, removeEntry } from './remove-entry.js';
 
 /** What `verify` found of one entry. */
 export interface VerifiedEntry {
@@ -31,7 +31,7 @@ export interface StoreVerifyReport {
   readonly bad: number;
   /** Entries removed by another process while they were read. */
   readonly gone: number;
-  /** Index keys removed because their content was gone. */
+  /** Index names removed because their content was gone. */
   readonly dangling: number;
 }
 
@@ -62,7 +62,7 @@ async function check(entry: StoreEntry, options: StoreVerifyOptions, tuning: Ver
 /** Verifies every entry of the store at `dir`; see the module comment. */
 export async function verifyStore(dir: string, options: StoreVerifyOptions = {}, tuning: VerifierTuning = {}): Promise<StoreVerifyReport> {
   const { entries, dangling } = await listStore(dir);
-  await removeKeys(dir, dangling);
+  await removeDangling(dangling);
   let bad = 0;
   let gone = 0;
   for (const entry of entries) {

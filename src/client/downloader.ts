@@ -294,6 +294,7 @@ class DownloaderImpl implements Downloader {
 
   close(): void {
     this.http.close();
+    this.store?.close();
     void this.hashWorkers.close();
     void this.lanes?.close();
   }

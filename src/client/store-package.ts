@@ -104,7 +104,7 @@ export async function throughStore(store: PackageStore, use: StoreUse): Promise<
       // Looked again after taking the lock: its last holder may have stored the package just before.
       if (lock) break;
       try {
-        lock = await KeyLock.tryTake(store.dir, key);
+        lock = await store.locks.tryTake(key);
       } catch (err) {
         debug('%s: no lock in the store (%s); downloading', use.target.path, (err as Error).message);
         break;

@@ -1,0 +1,119 @@
+/**
+ * A package's entry in the store's index: one facts file (`StoredFacts` and the keys it is stored
+ * under), named by its content key, with a hard link for each of its other keys (layout.ts). It is
+ * written whole under `tmp/` and linked into place, so that a name never leads to half a file, and a
+ * name is replaced atomically (linked under a temporary name, renamed over): a key that now leads to
+ * another package (a repository path reused for other bytes) is simply re-pointed.
+ *
+ * Reading a name is one small file read, synchronous while the disk keeps up (fetch/disk-pace.ts);
+ * making the facts file, the one new inode of an insert, goes through the thread pool (in-dir.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { disk } from '../fetch/disk-pace.js';
+import { holdTempPath } from '../fetch/temp-file.js';
+import { inDir } from './in-dir.js';
+import { keyFile, TMP_DIR } from './layout.js';
+import type { StoredFacts } from './store.js';
+
+/** A facts file as stored: the facts and every key they were stored under. */
+export interface IndexedFacts extends StoredFacts {
+  readonly keys: readonly string[];
+}
+
+/** Whether parsed JSON is a facts file this version wrote (a malformed or foreign file is no entry). */
+export function isIndexedFacts(value: unknown): value is IndexedFacts {
+  const f = value as Partial<IndexedFacts> | null;
+  return (
+    !!f &&
+    f.version === 1 &&
+    typeof f.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(f.sha256) &&
+    typeof f.size === 'number' &&
+    typeof f.stored === 'number' &&
+    !!f.stat &&
+    !!f.verdict &&
+    f.verdict.ok === true &&
+    Array.isArray(f.keys)
+  );
+}
+
+const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** The facts `key` leads to, or undefined (no such key, or a file that is not a facts file of that key). */
+export async function readKey(dir: string, key: string): Promise<IndexedFacts | undefined> {
+  let text: string;
+  try {
+    text = await disk.readText(keyFile(dir, key));
+  } catch (err) {
+    if (missing(err)) return undefined;
+    throw err;
+  }
+  let facts: unknown;
+  try {
+    facts = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isIndexedFacts(facts) && facts.keys.includes(key) ? facts : undefined;
+}
+
+const tempName = (dir: string, what: string): string => join(dir, TMP_DIR, `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
+
+/** Puts `from` (a facts file) at `name`: a link, or a link under a temporary name renamed over an older entry. */
+async function linkAt(from: string, name: string): Promise<void> {
+  try {
+    await inDir(dirname(name), () => disk.link(from, name));
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const temp = `${name}.${process.pid}-${randomBytes(6).toString('hex')}`;
+  const release = holdTempPath(temp);
+  try {
+    await disk.link(from, temp);
+    await disk.rename(temp, name);
+  } catch (err) {
+    await disk.unlink(temp).catch(() => undefined);
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Writes the entry of a package under `keys`, its content key first in the list and made last: until
+ * then a lookup by it misses (or finds the entry of the same bytes stored before), never half an entry.
+ */
+export async function writeEntry(dir: string, keys: readonly string[], facts: StoredFacts): Promise<void> {
+  const [primary, ...others] = keys;
+  if (primary === undefined) throw new Error('an entry needs a key');
+  const temp = tempName(dir, 'facts');
+  const release = holdTempPath(temp);
+  try {
+    await inDir(join(dir, TMP_DIR), () => writeFile(temp, JSON.stringify({ ...facts, keys })));
+    for (const key of others) await linkAt(temp, keyFile(dir, key));
+    await inDir(dirname(keyFile(dir, primary)), () => disk.rename(temp, keyFile(dir, primary)));
+  } catch (err) {
+    await disk.unlink(temp).catch(() => undefined);
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Removes the names of `keys` that still lead to the facts file `ino` (a name re-pointed to another
+ * package since is left to it); with `ino` undefined, whatever they lead to.
+ */
+export async function removeKeys(dir: string, keys: readonly string[], ino?: number): Promise<void> {
+  for (const key of keys) {
+    const name = keyFile(dir, key);
+    if (ino !== undefined) {
+      const s = await disk.stat(name).catch(() => undefined);
+      if (s?.ino !== ino) continue;
+    }
+    await disk.unlink(name).catch(() => undefined);
+  }
+}

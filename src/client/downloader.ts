@@ -11,12 +11,11 @@ import { MirrorSet } from '../fetch/mirror-set.js';
 import { BatchBuffers } from '../fetch/package-sink.js';
 import { SourceOpener } from '../fetch/source-opener.js';
 import { normalizeTarget, type NormalizedTarget, type Target } from '../fetch/target.js';
-import { MetadataCache } from '../repo/metadata-cache.js';
-import { RepoMetadataStore, type DiskMetadataUse } from '../repo/metadata-store.js';
+import type { MetadataCache } from '../repo/metadata-cache.js';
+import type { DiskMetadataUse } from '../repo/metadata-store.js';
 import type { MetadataContext } from '../repo/metadata-fetch.js';
-import { fetchKeys } from '../repo/key-fetch.js';
 import type { Keyring } from '../rpm/keyring.js';
-import { resolveQueries, type Resolution, type ResolveOptions } from '../repo/resolve.js';
+import type { Resolution, ResolveOptions } from '../repo/resolve.js';
 import { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
 import { PackageStore } from '../cache/store.js';
@@ -110,6 +109,14 @@ export interface Downloader {
   close(): void;
 }
 
+/** What the Downloader uses of the repository layer. */
+interface RepoLayer {
+  readonly resolveQueries: typeof import('../repo/resolve.js').resolveQueries;
+  readonly fetchKeys: typeof import('../repo/key-fetch.js').fetchKeys;
+  readonly metadataCache: MetadataCache | undefined;
+  readonly diskMetadata: DiskMetadataUse | undefined;
+}
+
 class DownloaderImpl implements Downloader {
   private readonly options: ResolvedOptions;
   private readonly http: HttpClient;
@@ -123,11 +130,12 @@ class DownloaderImpl implements Downloader {
   private readonly slots: Slots;
   private readonly emitOwn: (event: DownloadEvent) => void;
   private readonly signal: AbortSignal | undefined;
-  private readonly metadataCache: MetadataCache | undefined;
+  /** The repository layer (resolve, keys, metadata caches), loaded at its first use (see repoLayer). */
+  private repo: Promise<RepoLayer> | undefined;
+  private readonly keepMetadata: boolean;
   /** The package store (the `cache` option), shared with other processes through its directory. */
   private readonly store: PackageStore | undefined;
   /** Repository metadata kept in the same cache directory (`metadataExpire`, `cacheOnly`). */
-  private readonly diskMetadata: DiskMetadataUse | undefined;
   /** Mirrors that targets name for themselves, by base: they share health across those targets. */
   private readonly ownMirrors = new Map<string, Mirror>();
 
@@ -141,9 +149,32 @@ class DownloaderImpl implements Downloader {
     this.lanes = o.lanes > 0 ? new Lanes(o.lanes, laneInit(o)) : undefined;
     this.slots = new Slots(o.concurrency);
     this.emitOwn = safeEmitter(options.onEvent);
-    this.metadataCache = options.metadataCache === false ? undefined : new MetadataCache();
+    this.keepMetadata = options.metadataCache !== false;
     this.store = o.cache !== undefined ? new PackageStore(o.cache, o.cacheMaxSize) : undefined;
-    this.diskMetadata = o.cache !== undefined ? { store: new RepoMetadataStore(o.cache), expire: o.metadataExpire, cacheOnly: o.cacheOnly } : undefined;
+  }
+
+  /**
+   * The repository layer, loaded when first needed: a Downloader given packages alone (a manifest, a
+   * warm cache) never loads the metadata parsers, decoders and their XML library, a fifth of the modules
+   * the command line would otherwise load before its first request.
+   */
+  private repoLayer(): Promise<RepoLayer> {
+    this.repo ??= (async () => {
+      const o = this.options;
+      const [{ MetadataCache }, { RepoMetadataStore }, { resolveQueries }, { fetchKeys }] = await Promise.all([
+        import('../repo/metadata-cache.js'),
+        import('../repo/metadata-store.js'),
+        import('../repo/resolve.js'),
+        import('../repo/key-fetch.js'),
+      ]);
+      return {
+        resolveQueries,
+        fetchKeys,
+        metadataCache: this.keepMetadata ? new MetadataCache() : undefined,
+        diskMetadata: o.cache !== undefined ? { store: new RepoMetadataStore(o.cache), expire: o.metadataExpire, cacheOnly: o.cacheOnly } : undefined,
+      };
+    })();
+    return this.repo;
   }
 
   private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {
@@ -270,14 +301,16 @@ class DownloaderImpl implements Downloader {
     };
   }
 
-  resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
+  async resolve(queries: readonly string[], options: CallOptions & ResolveOptions = {}): Promise<Resolution> {
+    const repo = await this.repoLayer();
     const context = this.metadataContext(this.emitter(options.onEvent));
-    return resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), this.metadataCache, this.diskMetadata);
+    return repo.resolveQueries(queries, options, context, this.options.keys, this.combined(options.signal), repo.metadataCache, repo.diskMetadata);
   }
 
   async readKeys(urls: readonly string[], options: CallOptions = {}): Promise<Keyring> {
+    const repo = await this.repoLayer();
     const context = this.metadataContext(this.emitter(options.onEvent));
-    return (await fetchKeys(urls, context, this.combined(options.signal))).keyring;
+    return (await repo.fetchKeys(urls, context, this.combined(options.signal))).keyring;
   }
 
   mirrors(): MirrorSnapshot[] {

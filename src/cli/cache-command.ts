@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import type { StoreEntry } from '../cache/entries.js';
-import { openCache, type PackageCache } from '../cache/open-cache.js';
+import type { PackageCache } from '../cache/open-cache.js';
 import { InvalidOptionError } from '../errors.js';
 import { Keyring } from '../rpm/keyring.js';
 import type { CliIo } from './io.js';
@@ -23,10 +23,14 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** `--cache DIR`, else `RPMFETCH_CACHE`; a usage error when neither names one. */
-function storeOf(flags: CacheFlags): PackageCache {
+/**
+ * `--cache DIR`, else `RPMFETCH_CACHE`; a usage error when neither names one. The store's modules are
+ * loaded here, not with the command line: `get` without a store does without them.
+ */
+async function storeOf(flags: CacheFlags): Promise<PackageCache> {
   const dir = flags.cache ?? process.env['RPMFETCH_CACHE'];
   if (!dir) throw new InvalidOptionError('no package store: give --cache DIR or set RPMFETCH_CACHE');
+  const { openCache } = await import('../cache/open-cache.js');
   return openCache(dir);
 }
 
@@ -50,7 +54,7 @@ function human(bytes: number): string {
 const label = (e: StoreEntry): string => `${e.nevra ?? '(no index entry)'} ${e.sha256.slice(0, 16)}`;
 
 async function ls(flags: CacheFlags, io: CliIo): Promise<number> {
-  const entries = await storeOf(flags).list();
+  const entries = await (await storeOf(flags)).list();
   const bytes = entries.reduce((n, e) => n + e.size, 0);
   for (const e of entries) {
     if (flags.json) io.out(JSON.stringify(entryJson(e)));
@@ -63,7 +67,7 @@ async function ls(flags: CacheFlags, io: CliIo): Promise<number> {
 
 async function verify(flags: CacheFlags, io: CliIo, signal: AbortSignal): Promise<number> {
   const keys = flags.key && flags.key.length > 0 ? await Keyring.load(flags.key) : undefined;
-  const report = await storeOf(flags).verify({
+  const report = await (await storeOf(flags)).verify({
     ...(keys && { keys }),
     signal,
     onEntry: (r) => {
@@ -78,7 +82,7 @@ async function verify(flags: CacheFlags, io: CliIo, signal: AbortSignal): Promis
 
 async function prune(flags: CacheFlags, io: CliIo, signal: AbortSignal): Promise<number> {
   if (flags.cacheMaxSize === undefined) throw new InvalidOptionError('cache prune needs --cache-max-size SIZE');
-  const report = await storeOf(flags).prune(flags.cacheMaxSize, signal);
+  const report = await (await storeOf(flags)).prune(flags.cacheMaxSize, signal);
   for (const e of report.removed) {
     if (flags.json) io.out(JSON.stringify({ action: 'removed', ...entryJson(e) }));
     else io.err(`removed ${label(e)} (${human(e.size)}, last used ${iso(e.lastUse)})`);
@@ -90,7 +94,7 @@ async function prune(flags: CacheFlags, io: CliIo, signal: AbortSignal): Promise
 }
 
 async function clear(flags: CacheFlags, io: CliIo): Promise<number> {
-  const report = await storeOf(flags).clear();
+  const report = await (await storeOf(flags)).clear();
   for (const e of report.removed) if (flags.json) io.out(JSON.stringify({ action: 'removed', ...entryJson(e) }));
   if (flags.json) io.out(JSON.stringify({ summary: true, entries: report.removed.length, bytes: report.bytes }));
   else io.err(`${report.removed.length} packages removed (${human(report.bytes)})`);

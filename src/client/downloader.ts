@@ -16,7 +16,7 @@ import type { DiskMetadataUse } from '../repo/metadata-store.js';
 import type { MetadataContext } from '../repo/metadata-fetch.js';
 import type { Keyring } from '../rpm/keyring.js';
 import type { Resolution, ResolveOptions } from '../repo/resolve.js';
-import { HttpClient } from '../transport/index.js';
+import type { HttpClient } from '../transport/index.js';
 import { HashWorkers } from '../workers/hash-workers.js';
 import { PackageStore } from '../cache/store.js';
 import { Lanes } from '../fetch/lanes/lanes.js';
@@ -119,7 +119,10 @@ interface RepoLayer {
 
 class DownloaderImpl implements Downloader {
   private readonly options: ResolvedOptions;
-  private readonly http: HttpClient;
+  /** The HTTP client, made at the first HTTP request (see httpClient). */
+  private http: HttpClient | undefined;
+  private httpLoading: Promise<HttpClient> | undefined;
+  private closed = false;
   private readonly opener: SourceOpener;
   private readonly set: MirrorSet;
   private readonly buffers = new BatchBuffers();
@@ -143,8 +146,7 @@ class DownloaderImpl implements Downloader {
     this.signal = options.signal;
     this.options = resolveOptions(options);
     const o = this.options;
-    this.http = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
-    this.opener = new SourceOpener(this.http, { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects, ...o.request });
+    this.opener = new SourceOpener(() => this.httpClient(), { maxRedirects: o.maxRedirects, allowInsecureRedirects: o.allowInsecureRedirects, ...o.request });
     this.set = new MirrorSet(o.health, o.mirrors);
     this.lanes = o.lanes > 0 ? new Lanes(o.lanes, laneInit(o)) : undefined;
     this.slots = new Slots(o.concurrency);
@@ -175,6 +177,23 @@ class DownloaderImpl implements Downloader {
       };
     })();
     return this.repo;
+  }
+
+  /**
+   * The HTTP client, its module loaded at the first HTTP request: a run that places every package from
+   * the store (or reads only file:// mirrors) never loads the transport and its TLS stack.
+   */
+  private httpClient(): HttpClient | Promise<HttpClient> {
+    if (this.http) return this.http;
+    this.httpLoading ??= import('../transport/client.js').then(({ HttpClient }) => {
+      const o = this.options;
+      const client = new HttpClient({ proxy: o.proxy, userAgent: o.userAgent, ...(o.tls && { tls: o.tls }) });
+      // Closed while the module loaded: the client is made closed, so nothing it opens outlives close().
+      if (this.closed) client.close();
+      this.http = client;
+      return client;
+    });
+    return this.httpLoading;
   }
 
   private fetchContext(emit: (e: DownloadEvent) => void): FetchContext {
@@ -326,7 +345,8 @@ class DownloaderImpl implements Downloader {
   }
 
   close(): void {
-    this.http.close();
+    this.closed = true;
+    this.http?.close();
     this.store?.close();
     void this.hashWorkers.close();
     void this.lanes?.close();

@@ -4,7 +4,7 @@
  * and extra headers").
  */
 import { InvalidOptionError } from '../errors.js';
-import { checkedHeaders, type BasicCredentials } from '../transport/index.js';
+import { checkedHeaders, type BasicCredentials } from '../transport/request-head.js';
 
 /** The request settings of a Downloader, checked. */
 export interface RequestExtras {

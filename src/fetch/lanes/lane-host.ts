@@ -36,7 +36,7 @@ export class LaneHost {
   ) {
     const proxy = { ...(init.proxy.http && { http: new URL(init.proxy.http) }), ...(init.proxy.https && { https: new URL(init.proxy.https) }), noProxy: init.proxy.noProxy };
     this.client = new HttpClient({ userAgent: init.userAgent, proxy, ...(init.tls && { tls: tlsOf(init.tls) }) });
-    this.opener = new SourceOpener(this.client, { maxRedirects: init.maxRedirects, allowInsecureRedirects: init.allowInsecureRedirects, ...(init.headers && { headers: init.headers }), ...(init.credentials && { credentials: init.credentials }) });
+    this.opener = new SourceOpener(() => this.client, { maxRedirects: init.maxRedirects, allowInsecureRedirects: init.allowInsecureRedirects, ...(init.headers && { headers: init.headers }), ...(init.credentials && { credentials: init.credentials }) });
   }
 
   handle(m: LaneRequest): void {

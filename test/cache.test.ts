@@ -14,6 +14,7 @@ import { download, downloadAll, DownloadError, InvalidOptionError, kojiTarget, v
 import { readKey, writeEntry } from '../src/cache/index-file.js';
 import { contentFile, keyFile } from '../src/cache/layout.js';
 import { contentKeyOf } from '../src/cache/keys.js';
+import { place } from '../src/cache/placement.js';
 import { cli } from './helpers/cli.js';
 import { FaultMirror } from './helpers/fault-mirror.js';
 
@@ -203,5 +204,23 @@ describe("the store's index (index-file.ts)", () => {
     assert.equal(await readKey(cache, 'other'), undefined);
     await writeFile(keyFile(cache, 'torn'), '{"version":1,"sha256":"');
     assert.equal(await readKey(cache, 'torn'), undefined);
+  });
+});
+
+describe('placement (placement.ts)', () => {
+  test('a link straight at a free name; over an existing file by a temporary link renamed over it; a copy when links are not wanted', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rpmfetch-place-'));
+    const source = join(root, 'stored');
+    await writeFile(source, 'verified bytes');
+    assert.equal(await place(source, join(root, 'dest', 'a.rpm')), 'link', 'a missing destination directory is made');
+    assert.equal((await stat(join(root, 'dest', 'a.rpm'))).ino, (await stat(source)).ino);
+    await writeFile(join(root, 'dest', 'b.rpm'), 'an older file');
+    assert.equal(await place(source, join(root, 'dest', 'b.rpm')), 'link');
+    assert.equal((await stat(join(root, 'dest', 'b.rpm'))).ino, (await stat(source)).ino, 'replaced by the stored file');
+    const how = await place(source, join(root, 'dest', 'c.rpm'), false);
+    assert.ok(how === 'copy' || how === 'clone');
+    assert.notEqual((await stat(join(root, 'dest', 'c.rpm'))).ino, (await stat(source)).ino);
+    assert.equal(await readFile(join(root, 'dest', 'c.rpm'), 'utf8'), 'verified bytes');
+    assert.deepEqual((await readdir(join(root, 'dest'))).sort(), ['a.rpm', 'b.rpm', 'c.rpm'], 'no temporary name left');
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A stored package placed at its destination name: a hard link when the store is on the same file
- * system, else a copy-on-write clone where the file system offers one, else a copy. Always made under
- * a temporary name in the destination directory and renamed over the destination, so the name is
- * replaced atomically and only by the stored (verified) bytes.
+ * system, else a copy-on-write clone where the file system offers one, else a copy. A link is made
+ * straight at the destination name when nothing is there (a link appears whole, at once); anything else
+ * is made under a temporary name in the destination directory and renamed over the destination, so the
+ * name is replaced atomically and only by the stored (verified) bytes.
  *
  * A hard link shares its inode with the store: the placed file is read-only (store files are 0444), and
  * whoever makes it writable and changes it changes the stored file too; the next hit sees the changed
@@ -37,6 +38,17 @@ async function copyInto(source: string, temp: string): Promise<Placement> {
 
 /** Places `source` (a store content file) at `destination`; resolves to how. */
 export async function place(source: string, destination: string, allowLink = true): Promise<Placement> {
+  // Where nothing is at the destination name, a link straight to it makes the whole file appear at once,
+  // and saves the temporary name and the rename (a third of a hit's file operations).
+  if (allowLink) {
+    try {
+      await inDir(dirname(destination), () => disk.link(source, destination));
+      return 'link';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code !== 'EEXIST' && !NO_LINK.has(code)) throw err;
+    }
+  }
   const temp = join(dirname(destination), tempFileName(basename(destination)));
   // Listed so that a Ctrl-C between the link (or copy) and the rename leaves nothing behind.
   const release = holdTempPath(temp);

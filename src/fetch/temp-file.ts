@@ -118,6 +118,13 @@ export async function abandonTempFiles(): Promise<void> {
   removeTempFilesSync();
 }
 
+/**
+ * The most one write system call takes. Writing a sink's 1 MiB batch in one call cost twice the kernel
+ * time of 256 KiB calls on the test machine's ext4 (Linux 6.18: the page cache's copy of larger
+ * writes, about 1 s of system time over the 474 MB batch in some directories), with no gain elsewhere.
+ */
+const WRITE_BYTES = 256 * 1024;
+
 /** Which file a path names: the same device and inode are the same file, whatever its name now. */
 export interface FileIdentity {
   readonly dev: number;
@@ -172,7 +179,7 @@ export class TempFile {
     if (fd === undefined) throw new Error('temporary file is closed');
     let written = 0;
     while (written < data.length) {
-      written += await disk.write(fd, data, written, data.length - written, position + written);
+      written += await disk.write(fd, data, written, Math.min(WRITE_BYTES, data.length - written), position + written);
     }
   }
 

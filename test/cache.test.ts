@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, link, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { chmod, link, mkdtemp, rm, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -222,5 +222,28 @@ describe('placement (placement.ts)', () => {
     assert.notEqual((await stat(join(root, 'dest', 'c.rpm'))).ino, (await stat(source)).ino);
     assert.equal(await readFile(join(root, 'dest', 'c.rpm'), 'utf8'), 'verified bytes');
     assert.deepEqual((await readdir(join(root, 'dest'))).sort(), ['a.rpm', 'b.rpm', 'c.rpm'], 'no temporary name left');
+  });
+});
+
+describe('a store on another file system than the destination', () => {
+  const shm = '/dev/shm';
+  const skip = !existsSync(shm) || statSync(shm).dev === statSync(tmpdir()).dev ? `${shm} is missing or on the same file system as ${tmpdir()}` : false;
+  test('the package is copied in through a hash on the first insert, when the store has no tmp/ yet', { skip }, async () => {
+    const { m, cache } = await setup();
+    const dest = await mkdtemp(join(shm, 'rpmfetch-cross-'));
+    try {
+      const first = await download(PATH, { ...FAST, mirrors: [m.url], dest, cache });
+      assert.equal(first.cached, false);
+      const content = await storeFiles(cache);
+      assert.equal(content.length, 1, 'stored by copy');
+      assert.ok((await readFile(content[0] as string)).equals(bytes));
+      assert.notEqual((await stat(content[0] as string)).dev, (await stat(join(dest, NAME))).dev);
+      assert.deepEqual(await readdir(join(cache, 'tmp')), [], 'no temporary copy left');
+      const second = await download(PATH, { ...FAST, mirrors: [m.url], dest: join(dest, 'again'), cache });
+      assert.equal(second.cached, 'store');
+      assert.notEqual(second.placement, 'link');
+    } finally {
+      await rm(dest, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -179,7 +180,9 @@ export class PackageStore {
           done(null, chunk);
         },
       });
-      await inDir(dirname(temp), () => pipeline(createReadStream(file), tap, createWriteStream(temp, { flags: 'wx', mode: CONTENT_MODE })));
+      // Made first, not on ENOENT: a pipeline cannot be run again with the same streams.
+      await mkdir(dirname(temp), { recursive: true });
+      await pipeline(createReadStream(file), tap, createWriteStream(temp, { flags: 'wx', mode: CONTENT_MODE }));
       const got = hash.digest('hex');
       if (got !== sha256) throw new Error(`${file} changed since it verified (its SHA-256 is now ${got})`);
       await inDir(dirname(content), () => disk.link(temp, content)).catch((err: NodeJS.ErrnoException) => {

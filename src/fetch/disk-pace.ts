@@ -1,6 +1,7 @@
 /**
- * Whether this process runs its temporary-file operations (open, write, stat, close, rename) on the
- * main thread or through the thread pool.
+ * Whether this process runs its file operations on the main thread or through the thread pool: a
+ * temporary file's open, writes, fstat, close and rename, and the package store's reads, links, stats
+ * and renames (making files and directories in the store always goes through the pool, cache/in-dir.ts).
  *
  * Synchronous while the disk keeps up: an operation on the page cache takes microseconds, while a trip
  * through the thread pool costs the main thread the hand-off and, on a machine whose cores are all busy,
@@ -34,11 +35,6 @@ export function onDisk<T>(fast: () => T, slow: () => Promise<T>): Promise<T> {
 /** Whether operations still run synchronously (for tests). @internal */
 export function diskIsFast(): boolean {
   return sync;
-}
-
-/** Makes every later operation asynchronous, as a slow one would (for tests). @internal */
-export function markDiskSlow(): void {
-  sync = false;
 }
 
 /** An operation with both forms, run with the disk pace. */

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isIndexedFacts, type IndexedFacts } from './index-file.js';
+import { parseFacts, type IndexedFacts } from './index-file.js';
 import { CONTENT_DIR, INDEX_DIR, keyFile } from './layout.js';
 
 /** One stored package. */
@@ -36,12 +36,6 @@ export interface StoreListing {
   readonly dangling: readonly string[];
 }
 
-/** The hex SHA-256 an SRI string names, if it names one. */
-export function sha256OfIntegrity(integrity: string): string | undefined {
-  const m = /(?:^|\s)sha256-([A-Za-z0-9+/]+={0,2})/.exec(integrity);
-  return m?.[1] ? Buffer.from(m[1], 'base64').toString('hex') : undefined;
-}
-
 const names = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
 
 interface FileFacts {
@@ -62,31 +56,32 @@ async function filesOf(dir: string): Promise<Map<string, FileFacts>> {
   return out;
 }
 
-/** The facts file behind each index name, read once per inode. */
-async function indexEntries(dir: string): Promise<{ byIno: Map<number, { facts: IndexedFacts | undefined; mtimeMs: number; names: string[] }> }> {
-  const byIno = new Map<number, { facts: IndexedFacts | undefined; mtimeMs: number; names: string[] }>();
+/** A facts file and the index names that lead to it. */
+interface IndexedFile {
+  readonly facts: IndexedFacts | undefined;
+  readonly mtimeMs: number;
+  readonly names: string[];
+}
+
+/** The facts file behind each index name, by inode, each read once. */
+async function indexEntries(dir: string): Promise<Map<number, IndexedFile>> {
+  const byIno = new Map<number, IndexedFile>();
   for (const [, f] of await filesOf(join(dir, INDEX_DIR))) {
     let entry = byIno.get(f.ino);
     if (!entry) {
       const text = await readFile(f.file, 'utf8').catch(() => undefined);
-      let facts: unknown;
-      try {
-        facts = text === undefined ? undefined : JSON.parse(text);
-      } catch {
-        facts = undefined;
-      }
-      entry = { facts: isIndexedFacts(facts) ? facts : undefined, mtimeMs: f.mtimeMs, names: [] };
+      entry = { facts: text === undefined ? undefined : parseFacts(text), mtimeMs: f.mtimeMs, names: [] };
       byIno.set(f.ino, entry);
     }
     entry.names.push(f.file);
   }
-  return { byIno };
+  return byIno;
 }
 
 /** Every entry of the store at `dir`, least recently used first. */
 export async function listStore(dir: string): Promise<StoreListing> {
-  const [files, { byIno }] = await Promise.all([filesOf(join(dir, CONTENT_DIR)), indexEntries(dir)]);
-  const byContent = new Map<string, { facts: IndexedFacts; mtimeMs: number; names: string[]; ino: number }>();
+  const [files, byIno] = await Promise.all([filesOf(join(dir, CONTENT_DIR)), indexEntries(dir)]);
+  const byContent = new Map<string, IndexedFile & { readonly facts: IndexedFacts; readonly ino: number }>();
   const dangling: string[] = [];
   for (const [ino, e] of byIno) {
     if (!e.facts || !files.has(e.facts.sha256)) {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { disk } from '../fetch/disk-pace.js';
 import { holdTempPath } from '../fetch/temp-file.js';
 import { inDir } from './in-dir.js';
-import { keyFile, TMP_DIR } from './layout.js';
+import { keyFile, TMP_DIR, tmpName } from './layout.js';
 import type { StoredFacts } from './store.js';
 
 /** A facts file as stored: the facts and every key they were stored under. */
@@ -23,7 +23,7 @@ export interface IndexedFacts extends StoredFacts {
 }
 
 /** Whether parsed JSON is a facts file this version wrote (a malformed or foreign file is no entry). */
-export function isIndexedFacts(value: unknown): value is IndexedFacts {
+function isIndexedFacts(value: unknown): value is IndexedFacts {
   const f = value as Partial<IndexedFacts> | null;
   return (
     !!f &&
@@ -50,16 +50,20 @@ export async function readKey(dir: string, key: string): Promise<IndexedFacts | 
     if (missing(err)) return undefined;
     throw err;
   }
-  let facts: unknown;
+  const facts = parseFacts(text);
+  return facts?.keys.includes(key) ? facts : undefined;
+}
+
+/** A facts file's text as facts, or undefined when it is not one (malformed, foreign, cut short). */
+export function parseFacts(text: string): IndexedFacts | undefined {
+  let value: unknown;
   try {
-    facts = JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  return isIndexedFacts(facts) && facts.keys.includes(key) ? facts : undefined;
+  return isIndexedFacts(value) ? value : undefined;
 }
-
-const tempName = (dir: string, what: string): string => join(dir, TMP_DIR, `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
 
 /** Puts `from` (a facts file) at `name`: a link, or a link under a temporary name renamed over an older entry. */
 async function linkAt(from: string, name: string): Promise<void> {
@@ -89,7 +93,7 @@ async function linkAt(from: string, name: string): Promise<void> {
 export async function writeEntry(dir: string, keys: readonly string[], facts: StoredFacts): Promise<void> {
   const [primary, ...others] = keys;
   if (primary === undefined) throw new Error('an entry needs a key');
-  const temp = tempName(dir, 'facts');
+  const temp = tmpName(dir, 'facts');
   const release = holdTempPath(temp);
   try {
     await inDir(join(dir, TMP_DIR), () => writeFile(temp, JSON.stringify({ ...facts, keys })));

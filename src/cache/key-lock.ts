@@ -67,11 +67,15 @@ export function lockPath(dir: string, key: string): string {
   return join(dir, LOCKS_DIR, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
 }
 
-/** Whether the lock at `path` is stale (false when it is gone: the next take decides). */
-async function stale(path: string): Promise<boolean> {
+/**
+ * The lock at `path`, read once: `gone`, `held` by someone alive, or stale, with whether its holder is a
+ * process of this host that no longer runs (`dead`; its owner file can go too).
+ */
+async function lockState(path: string): Promise<'gone' | 'held' | 'stale' | 'dead'> {
   const [s, text] = await Promise.all([stat(path).catch(() => undefined), readFile(path, 'utf8').catch(() => undefined)]);
-  if (!s || text === undefined) return false;
-  return Date.now() - s.mtimeMs > STALE_AFTER || deadHolder(text);
+  if (!s || text === undefined) return 'gone';
+  if (deadHolder(text)) return 'dead';
+  return Date.now() - s.mtimeMs > STALE_AFTER ? 'stale' : 'held';
 }
 
 /** Removes a stale lock: moved aside first, so that a second thief removes nothing. */
@@ -114,8 +118,7 @@ export class KeyLock {
     const path = lockPath(dir, key);
     for (;;) {
       signal?.throwIfAborted();
-      const s = await stat(path).catch(() => undefined);
-      if (!s || (await stale(path))) return;
+      if ((await lockState(path)) !== 'held') return;
       await sleep(POLL, undefined, signal ? { signal } : {});
     }
   }
@@ -195,10 +198,11 @@ export class LockOwner {
           }
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
-        const text = await readFile(path, 'utf8').catch(() => undefined);
-        if (!(await stale(path))) break;
+        const state = await lockState(path);
+        // Gone since the link failed: like a held lock, left to the caller's next look.
+        if (state === 'gone' || state === 'held') break;
         await steal(path);
-        if (text !== undefined && deadHolder(text)) void sweepDeadOwners(this.locks);
+        if (state === 'dead') void sweepDeadOwners(this.locks);
       }
       return taken;
     } finally {

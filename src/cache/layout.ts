@@ -12,7 +12,7 @@
  *   locks/             download locks (key-lock.ts)
  *   tmp/               facts and copies being written, renamed into place when whole
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export const CONTENT_DIR = 'content';
@@ -30,4 +30,9 @@ export function contentFile(dir: string, sha256: string): string {
 /** The index name of a key. */
 export function keyFile(dir: string, key: string): string {
   return join(dir, INDEX_DIR, createHash('sha256').update(key).digest('hex'));
+}
+
+/** A private name under `tmp/` for a file being written (`what` says which kind). */
+export function tmpName(dir: string, what: string): string {
+  return join(dir, TMP_DIR, `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
 }

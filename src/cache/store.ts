@@ -5,10 +5,10 @@
  * inode, size, mtime) and the verdict it earned, so that a hit can be trusted without hashing again
  * while the file is unchanged (hit-check.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import createDebug from 'debug';
@@ -20,7 +20,7 @@ import { holdTempPath } from '../fetch/temp-file.js';
 import { inDir } from './in-dir.js';
 import { LockOwner } from './key-lock.js';
 import { readKey, removeKeys, writeEntry } from './index-file.js';
-import { contentFile, TMP_DIR } from './layout.js';
+import { contentFile, tmpName } from './layout.js';
 import { storeKeys, type StoreKey } from './keys.js';
 // Housekeeping (issue 12): listing, verification, the size limit, clearing, records of use.
 import { clearStore, type ClearReport } from './clear.js';
@@ -161,8 +161,9 @@ export class PackageStore {
       if (linked) await disk.unlink(content).catch(() => undefined);
       return false;
     }
+    // The mode is not part of what a hit compares (hit-check.ts): the stats taken before it are recorded.
     await disk.chmod(content, CONTENT_MODE);
-    return disk.stat(content);
+    return linked;
   }
 
   /**
@@ -170,7 +171,7 @@ export class PackageStore {
    * verified (a file changed since fails and nothing is stored).
    */
   private async copyIn(file: string, sha256: string, content: string): Promise<void> {
-    const temp = join(this.dir, TMP_DIR, `copy-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const temp = tmpName(this.dir, 'copy');
     const release = holdTempPath(temp);
     try {
       const hash = createHash('sha256');

@@ -138,7 +138,6 @@ class DownloaderImpl implements Downloader {
   private readonly keepMetadata: boolean;
   /** The package store (the `cache` option), shared with other processes through its directory. */
   private readonly store: PackageStore | undefined;
-  /** Repository metadata kept in the same cache directory (`metadataExpire`, `cacheOnly`). */
   /** Mirrors that targets name for themselves, by base: they share health across those targets. */
   private readonly ownMirrors = new Map<string, Mirror>();
 

@@ -10,8 +10,15 @@
  * while downloading holds no one up for more than a few seconds; the owner files of dead holders are
  * removed by whoever notices them.
  *
- * The lock only saves downloads; nothing relies on it for correctness. Two processes that both steal
- * one stale lock at the same moment both download, and the store takes the same verified bytes twice.
+ * Removing another's lock is not atomic with judging it (POSIX has no "unlink if still this inode"), so
+ * a thief first takes the lock's steal mark (`<lock>.steal`, a link to its owner file like a lock, held
+ * for the few system calls of a steal), judges the lock again under it and removes it only if it is still
+ * stale: several waiters noticing one dead holder at once leave exactly one of them holding the lock, and
+ * a lock taken since the first judgement is never removed. A thief that dies holding the mark leaves a
+ * mark that is stale like a lock and is moved aside. The lock only saves downloads; nothing relies on it
+ * for correctness: should a stale holder release its lock and another take it in the instant between a
+ * thief's judgement and its unlink, two processes download, and the store takes the same verified bytes
+ * twice.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -30,6 +37,8 @@ export const STALE_AFTER = 5000;
 export const HEARTBEAT = 1000;
 /** How often a waiter looks at the lock (ms). */
 const POLL = 50;
+/** How long a would-be thief waits for another's steal to finish before looking again (ms). */
+const STEAL_WAIT = 5;
 /** An owner file holding no lock for this long (ms) is removed (made again at the next lock). */
 const IDLE = 2000;
 
@@ -78,8 +87,8 @@ async function lockState(path: string): Promise<'gone' | 'held' | 'stale' | 'dea
   return Date.now() - s.mtimeMs > STALE_AFTER ? 'stale' : 'held';
 }
 
-/** Removes a stale lock: moved aside first, so that a second thief removes nothing. */
-async function steal(path: string): Promise<void> {
+/** Removes a stale steal mark: moved aside first, so that a second remover removes nothing. */
+async function moveAside(path: string): Promise<void> {
   const aside = `${path}.stolen-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
     await rename(path, aside);
@@ -184,29 +193,63 @@ export class LockOwner {
     this.beat();
     let taken: KeyLock | undefined;
     try {
-      for (let round = 0; round < 3 && !taken; round++) {
+      for (let round = 0; round < 4 && !taken; round++) {
         const owner = await this.ownerFile();
-        try {
-          await disk.link(owner.path, path);
+        const linked = await this.link(owner.path, path);
+        if (linked === 'swept') continue;
+        if (linked === 'linked') {
           taken = new KeyLock(path, this, owner.ino);
           break;
-        } catch (err) {
-          if (missing(err)) {
-            // The owner file was swept (or the directory removed): make it again.
-            this.file = undefined;
-            continue;
-          }
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
         const state = await lockState(path);
         // Gone since the link failed: like a held lock, left to the caller's next look.
         if (state === 'gone' || state === 'held') break;
-        await steal(path);
+        if (!(await this.steal(path, owner.path))) await sleep(STEAL_WAIT);
         if (state === 'dead') void sweepDeadOwners(this.locks);
       }
       return taken;
     } finally {
       if (!taken) this.released();
+    }
+  }
+
+  /**
+   * Links `name` to the owner file: `exists` when the name is taken (by anyone, this process included),
+   * `swept` when the owner file was swept (or the directory removed) and must be made again.
+   */
+  private async link(ownerPath: string, name: string): Promise<'linked' | 'exists' | 'swept'> {
+    try {
+      await disk.link(ownerPath, name);
+      return 'linked';
+    } catch (err) {
+      if (missing(err)) {
+        this.file = undefined;
+        return 'swept';
+      }
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return 'exists';
+    }
+  }
+
+  /**
+   * Removes the stale lock at `path` under its steal mark (see the module comment); false when another
+   * thief holds the mark (a stale mark is moved aside for the next try).
+   */
+  private async steal(path: string, ownerPath: string): Promise<boolean> {
+    const mark = `${path}.steal`;
+    const linked = await this.link(ownerPath, mark);
+    if (linked === 'swept') return false;
+    if (linked === 'exists') {
+      const state = await lockState(mark);
+      if (state === 'stale' || state === 'dead') await moveAside(mark);
+      return false;
+    }
+    try {
+      const state = await lockState(path);
+      if (state === 'stale' || state === 'dead') await unlink(path).catch(() => undefined);
+      return true;
+    } finally {
+      await unlink(mark).catch(() => undefined);
     }
   }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { placeJobs, planLanes, OFFLOAD_MIN_BYTES, WARM_OFFLOAD_MIN_BYTES } from '../src/rpm/hash-placement.js';
+import { placeJobs, planLanes, MAIN_THREAD_OVERHEAD, OFFLOAD_MIN_BYTES, WARM_OFFLOAD_MIN_BYTES } from '../src/rpm/hash-placement.js';
 import { HashJobRunner, type HashJob } from '../src/workers/hash-job.js';
 import { HashWorkers } from '../src/workers/hash-workers.js';
 import { verifyFile } from '../src/index.js';
@@ -192,6 +192,13 @@ describe('hash jobs and their placement', () => {
     const [main, worker] = planLanes(jobs.slice(1, 3), 2);
     assert.deepEqual(main?.map((j) => j.key), ['payload:sha256']);
     assert.deepEqual(worker?.map((j) => j.key), ['header+payload:md5']);
+  });
+
+  test('a download (the main thread also receives and writes): MD5 and one SHA-256 go to the worker, the other SHA-256 stays', () => {
+    const [main, worker] = planLanes(jobs.slice(0, 3), 2, MAIN_THREAD_OVERHEAD.network);
+    assert.equal(main?.length, 1);
+    assert.equal(main?.[0]?.algorithm, 'sha256');
+    assert.deepEqual(worker?.map((j) => j.algorithm).sort(), ['md5', 'sha256']);
   });
 
   test('workers pay from 8 MiB, from 256 KiB once one is up; never with offload false or no spare core', () => {

@@ -7,7 +7,9 @@
  * 2. A hanging mirror: 20 packages when the first mirror accepts connections and never answers; both
  *    with their defaults (librepo as dnf sets it: 30 s timeout, 1000 B/s over 30 s, 3 in parallel).
  *
- *   npm run bench:batch -- [--count 400] [--total-mib 450] [--runs 3]
+ *   npm run bench:batch -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000]
+ *
+ * Before each run: the previous output removed, `sync`, and a pause of `--settle` ms (measure.ts, SETTLE_MS).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,10 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { blackHole } from '../test/helpers/fault-mirror.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20' });
+const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20', settle: SETTLE_MS });
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/batch needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');
@@ -54,7 +56,7 @@ async function compare(label: string, runs: number, urls: string[], m: string, e
     const line: string[] = [];
     for (const [tool, fn] of [['librepo', librepo], ['rpmfetch', rpmfetch]] as const) {
       clean();
-      await new Promise((r) => setTimeout(r, 1000));
+      await settle(opts.settle);
       const r = await fn(urls, m);
       if (r.code !== 0) throw new Error(`${tool} failed: ${r.stderr.slice(0, 2000)}`);
       const count = execFileSync('ls', [dest]).toString().trim().split('\n').length;

@@ -8,7 +8,9 @@
  * 2. Cold: filling an empty cache while downloading, against the same batch without a cache.
  *    Target: at most 1.1x.
  *
- *   npm run bench:cache -- [--count 400] [--total-mib 450] [--runs 3]
+ *   npm run bench:cache -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000]
+ *
+ * Before each run: the previous output removed, `sync`, and a pause of `--settle` ms (measure.ts, SETTLE_MS).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,10 +20,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ count: '400', 'total-mib': '450', runs: '3' });
+const opts = options({ count: '400', 'total-mib': '450', runs: '3', settle: SETTLE_MS });
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/cache needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');
@@ -67,7 +69,7 @@ try {
     for (let k = 0; k < tools.length; k++) {
       const [tool, fn, extra] = tools[(k + i) % tools.length] as (typeof tools)[number];
       clean(...extra);
-      await new Promise((r) => setTimeout(r, 500));
+      await settle(opts.settle);
       const r = await fn();
       if (r.code !== 0) throw new Error(`${tool} failed: ${r.stderr.slice(0, 2000)}`);
       const count = execFileSync('ls', [dest]).toString().trim().split('\n').length;

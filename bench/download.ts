@@ -3,14 +3,16 @@
  *   - `curl -o` (the raw wire),
  *   - librepo (Debian's python3-librepo run by /usr/bin/python3, with sha256 and size given),
  *   - `rpmfetch get --sha256 --size` (every digest of the package plus the sha256).
- * Runs alternate; before each one the previous output is deleted and `sync` flushes the page cache's
- * dirty pages, so that no tool pays for another's writes. Reports median wall time, ratios, peak RSS.
+ * Runs alternate; before each one the previous output is deleted, `sync` flushes the page cache's
+ * dirty pages, so that no tool pays for another's writes, and the bench waits `--settle` ms so that
+ * every tool finds memory in the same state (measure.ts, SETTLE_MS). Reports median wall time, ratios,
+ * peak RSS.
  *
- *   npm run bench:download -- [--size-mib 1024] [--payload zstd] [--runs 5]
+ *   npm run bench:download -- [--size-mib 1024] [--payload zstd] [--runs 5] [--settle 4000]
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,10 +20,10 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadKind } from '../test/helpers/rpm-tools.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { benchPackage } from './bench-package.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5' });
+const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', settle: SETTLE_MS });
 
 for (const tool of ['rpmbuild', 'curl', 'nginx']) {
   if (!have(tool) && !(tool === 'nginx' && have('/usr/sbin/nginx'))) {
@@ -33,7 +35,7 @@ requirePython('bench/download', ['librepo'], 'python3-librepo');
 
 const file = await benchPackage(ROOT, Number(opts['size-mib']), opts.payload as PayloadKind);
 const name = basename(file);
-const size = readFileSync(file).length;
+const size = statSync(file).size;
 const hash = createHash('sha256');
 for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
 const sha256 = hash.digest('hex');
@@ -76,10 +78,11 @@ try {
     const line: string[] = [];
     for (const tool of tools) {
       clean();
-      await new Promise((r) => setTimeout(r, 1000));
+      await settle(opts.settle);
       const r = await tool.run();
       if (r.code !== 0) throw new Error(`${tool.label} failed: ${r.stderr}`);
-      if (readFileSync(join(dest, name)).length !== size) throw new Error(`${tool.label} left a wrong file`);
+      // A stat, not a read: reading the 1 GiB into this process would change the memory the next run finds.
+      if (statSync(join(dest, name)).size !== size) throw new Error(`${tool.label} left a wrong file`);
       results.get(tool.label)?.push(r);
       line.push(`${tool.label.split(' ')[0]} ${(r.ms / 1000).toFixed(2)} s`);
     }

@@ -45,6 +45,24 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
   });
 }
 
+/**
+ * How long each run waits after the previous one's files were removed (ms). On a virtual machine that
+ * hands freed memory back to its host (virtio-balloon free page reporting, as on this project's 2-core
+ * machine) memory freed within the last ~2 s is still backed and cheap to fill, while memory freed
+ * earlier costs a host fault per page the first time it is touched again: writing 1 GiB into the page
+ * cache with dd took 0.36 s of system time right after a 1 GiB file was removed and 1.3-3.3 s four
+ * seconds later. A 1 s pause let every run straddle that moment, so how much of a tool's writes landed
+ * on cold memory depended on its speed and luck (curl's 1 GiB ranged 1.6-4.3 s). After this pause every
+ * tool starts from memory that has been handed back; where no memory is handed back, it only waits.
+ * `--settle 0` measures the other regime (each run begins on memory still backed).
+ */
+export const SETTLE_MS = '4000';
+
+/** Waits `ms` ({@link SETTLE_MS} unless a bench's `--settle` says otherwise), after removing the previous run's files and `sync`. */
+export function settle(ms: string): Promise<void> {
+  return new Promise((r) => setTimeout(r, Number(ms)));
+}
+
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

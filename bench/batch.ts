@@ -54,7 +54,10 @@ async function compare(label: string, runs: number, urls: string[], m: string, e
   const results = new Map<string, Run[]>([['librepo', []], ['rpmfetch', []]]);
   for (let i = 0; i < runs; i++) {
     const line: string[] = [];
-    for (const [tool, fn] of [['librepo', librepo], ['rpmfetch', rpmfetch]] as const) {
+    // Alternating which goes first: what the previous run left in memory changes what the next one pays
+    // to fill the page cache (measure.ts, SETTLE_MS).
+    const order = [['librepo', librepo], ['rpmfetch', rpmfetch]] as const;
+    for (const [tool, fn] of i % 2 ? [...order].reverse() : order) {
       clean();
       await settle(opts.settle);
       const r = await fn(urls, m);
@@ -100,6 +103,7 @@ try {
   console.log(`\ntargets: batch <= 1.00x librepo (${ratio <= 1 ? 'met' : 'MISSED'}: ${ratio.toFixed(2)}); hang < 10 s (${ours < 10_000 ? 'met' : 'MISSED'}: ${(ours / 1000).toFixed(1)} s)`);
 } finally {
   clean();
+  rmSync(work, { recursive: true, force: true });
   await a.stop();
   await b.stop();
   await hole.close();

@@ -76,7 +76,10 @@ const results = new Map<string, Run[]>(tools.map((t) => [t.label, []]));
 try {
   for (let i = 0; i < Number(opts.runs); i++) {
     const line: string[] = [];
-    for (const tool of tools) {
+    // Rotated each run so that every tool follows every other equally often: what the previous run left
+    // in memory changes what the next one pays to fill the page cache (measure.ts, SETTLE_MS).
+    for (let k = 0; k < tools.length; k++) {
+      const tool = tools[(k + i) % tools.length] as (typeof tools)[number];
       clean();
       await settle(opts.settle);
       const r = await tool.run();
@@ -90,6 +93,7 @@ try {
   }
 } finally {
   clean();
+  rmSync(work, { recursive: true, force: true });
   await nginx.stop();
 }
 

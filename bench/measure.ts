@@ -54,7 +54,10 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
  * seconds later. A 1 s pause let every run straddle that moment, so how much of a tool's writes landed
  * on cold memory depended on its speed and luck (curl's 1 GiB ranged 1.6-4.3 s). After this pause every
  * tool starts from memory that has been handed back; where no memory is handed back, it only waits.
- * `--settle 0` measures the other regime (each run begins on memory still backed).
+ * `--settle 0` measures the other regime (each run begins on memory still backed). It does not remove
+ * every effect: which memory the previous tool's files occupied still changes what the next one pays
+ * (rpmfetch after curl measured 4.4-5.4 s with 2.3-3.5 s of system time, after librepo 3.0 s with
+ * 1.0 s, minutes apart), so the benches also rotate which tool follows which.
  */
 export const SETTLE_MS = '4000';
 

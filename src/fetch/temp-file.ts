@@ -119,9 +119,10 @@ export async function abandonTempFiles(): Promise<void> {
 }
 
 /**
- * The most one write system call takes. Writing a sink's 1 MiB batch in one call cost twice the kernel
- * time of 256 KiB calls on the test machine's ext4 (Linux 6.18: the page cache's copy of larger
- * writes, about 1 s of system time over the 474 MB batch in some directories), with no gain elsewhere.
+ * The most one write system call takes. 256 KiB calls once measured about 1 s less system time than
+ * 1 MiB calls over the 474 MB batch; the variation was later traced to the test machine's memory being
+ * handed back to its host (README, "Performance"), which costs the page cache's first fill whatever
+ * the write size (dd: no difference between 16 KiB and 1 MiB writes). Kept: it costs nothing.
  */
 const WRITE_BYTES = 256 * 1024;
 

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { download, type DownloadEvent } from '../src/index.js';
 import { ROOT } from './helpers/cli.js';
 import { FaultMirror, faults, refusedUrl } from './helpers/fault-mirror.js';
+import { redactText, redactUrl } from '../src/transport/redact.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/packages');
 const NAME = 'rpmfetch-hello-1.0-1.noarch.rpm';
@@ -190,4 +191,23 @@ describe('no secret in results, events or errors of the API', () => {
       assertClean('the error as JSON', JSON.stringify(err));
     }
   });
+});
+
+describe('signed URLs of object stores and CDNs', () => {
+  const urls = [
+    ['https://b.s3.amazonaws.com/p.rpm?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDPW-7&X-Amz-Security-Token=StsPW-7&X-Amz-Signature=SigPW-7', ['AKIDPW-7', 'StsPW-7', 'SigPW-7']],
+    ['https://storage.googleapis.com/b/p.rpm?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=SigPW-8', ['SigPW-8']],
+    ['https://a.blob.core.windows.net/c/p.rpm?sv=2022-11-02&se=2030-01-01&sp=r&sig=SasPW-9', ['SasPW-9']],
+    ['https://d1.cloudfront.net/p.rpm?Expires=1&Signature=CfPW-10&Key-Pair-Id=KeyPW-10', ['CfPW-10', 'KeyPW-10']],
+    ['https://cdn.example/p.rpm?hdnts=exp=1~acl=/*~hmac=AkPW-11', ['AkPW-11']],
+    ['https://cdn.example/p.rpm?__hdnea__=st=1~exp=2~hmac=AkPW-12', ['AkPW-12']],
+  ] as const;
+  for (const [url, secrets] of urls) {
+    test(new URL(url).host, () => {
+      for (const shown of [redactUrl(url), redactText(`GET ${url} failed`)]) {
+        for (const secret of secrets) assert.ok(!shown.includes(secret), `${secret} in ${shown}`);
+        assert.ok(shown.includes(new URL(url).pathname), 'the path stays readable');
+      }
+    });
+  }
 });

@@ -5,8 +5,16 @@
  * keep the real URL.
  */
 
-/** Query parameters whose values are secrets (signed URLs, tokens, passwords), by name. */
-const SECRET_PARAM = /pass|pwd|secret|token|key|sig|auth|credential|session|cookie|ticket/i;
+/**
+ * Parts of the names of query parameters whose values are secrets: passwords, tokens, and the signed
+ * URLs of object stores and CDNs (AWS `X-Amz-Signature`/`-Credential`/`-Security-Token`, Google
+ * `X-Goog-Signature`, Azure SAS `sig`, CloudFront `Signature`/`Key-Pair-Id`, Akamai `hdnts`/`hdnea`
+ * tokens whose value carries the `hmac`).
+ */
+const SECRET_NAME = 'pass|pwd|secret|token|key|sig|auth|credential|session|cookie|ticket|hdnts|hdnea|hmac';
+const SECRET_PARAM = new RegExp(SECRET_NAME, 'i');
+/** `?name=value` (or `&`, `;`) inside free text, for a name with a secret part. */
+const SECRET_PARAM_IN_TEXT = new RegExp(`([?&;][^=&\\s#]*(?:${SECRET_NAME})[^=&\\s#]*=)[^&\\s#]*`, 'gi');
 
 const MASK = '***';
 
@@ -41,5 +49,5 @@ export function redactUrl(url: string | URL): string {
 export function redactText(text: string): string {
   return text
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, `$1${MASK}@`)
-    .replace(/([?&;][^=&\s#]*(?:pass|pwd|secret|token|key|sig|auth|credential|session|cookie|ticket)[^=&\s#]*=)[^&\s#]*/gi, `$1${MASK}`);
+    .replace(SECRET_PARAM_IN_TEXT, `$1${MASK}`);
 }

@@ -106,6 +106,33 @@ describe('no secret in any output of the command line', () => {
     }
   });
 
+  test('--header-file: secret headers from a file, out of the process list; its errors name the line, never the text', async () => {
+    const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-secrets-'));
+    const file = join(dest, 'headers');
+    await writeFile(file, '# the CDN token\n\nX-Api-Key: HeaderPW-6\r\nX-Trace: visible\n');
+    const before = good.log.length;
+    const r = await run(['get', '--no-reuse', '--mirror', good.url, '--header', 'X-Other: 1', '--header-file', file, '--dest', dest, PATH]);
+    assert.equal(r.code, 0, r.err);
+    const sent = good.log.slice(before).find((e) => e.path === PATH);
+    assert.equal(sent?.headers['x-api-key'], 'HeaderPW-6');
+    assert.equal(sent?.headers['x-trace'], 'visible');
+    assert.equal(sent?.headers['x-other'], '1');
+    assertClean('stdout', r.out);
+    assertClean('stderr with DEBUG=rpmfetch:*', r.err);
+    await writeFile(file, 'X-Api-Key HeaderPW-6\n');
+    const bad = await run(['get', '--mirror', good.url, '--header-file', file, '--dest', dest, PATH]);
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /--header-file .*headers line 1 is not "Name: value"/);
+    await writeFile(file, 'x-api-key: HeaderPW-6\n');
+    const twice = await run(['get', '--mirror', good.url, '--header', 'X-Api-Key: HeaderPW-6', '--header-file', file, '--dest', dest, PATH]);
+    assert.equal(twice.code, 2, twice.err);
+    assert.match(twice.err, /line 1: "x-api-key" is given twice/);
+    const missing = await run(['get', '--mirror', good.url, '--header-file', join(dest, 'nope'), '--dest', dest, PATH]);
+    assert.equal(missing.code, 2, missing.err);
+    assert.match(missing.err, /--header-file .*nope: ENOENT/);
+    for (const o of [bad, twice, missing]) assertClean('usage error', o.out + o.err);
+  });
+
   test('a run that fails: every attempt listed, through a proxy with a password', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'rpmfetch-secrets-'));
     for (const json of [true, false]) {

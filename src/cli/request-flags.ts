@@ -1,6 +1,7 @@
 /**
- * `rpmfetch get`'s flags for what every request carries: `--header`, `--username`, `--password`,
- * `--password-file` (and `RPMFETCH_PASSWORD`), and the mirror failure cap `--max-mirror-failures`.
+ * `rpmfetch get`'s flags for what every request carries: `--header`, `--header-file`, `--username`,
+ * `--password`, `--password-file` (and `RPMFETCH_PASSWORD`), and the mirror failure cap
+ * `--max-mirror-failures`.
  * Flag values are taken as strings and checked here, not by commander: its messages quote the value,
  * and a header or password must never reach stderr (README, "Credentials and extra headers").
  */
@@ -12,6 +13,7 @@ import { InvalidOptionError } from '../errors.js';
 /** The flags of this module, as commander hands them over. */
 export interface RequestFlags {
   header: string[];
+  headerFile?: string;
   username?: string;
   password?: string;
   passwordFile?: string;
@@ -34,26 +36,49 @@ function wholeNumber(value: string): number {
 /** Registers the flags on `get`. */
 export function addRequestFlags(command: Command): Command {
   return command
-    .option('--header <"Name: value">', 'extra request header for every request to a mirror (not after a redirect to another origin, never to a proxy); repeat for several', collect, [])
+    .option('--header <"Name: value">', 'extra request header for every request to a mirror (not after a redirect to another origin, never to a proxy); repeat for several; visible to other users in the process list: put secret ones in --header-file', collect, [])
+    .option('--header-file <file>', 'read more headers like --header from a file, one "Name: value" per line (blank lines and lines starting with # skipped)')
     .option('--username <name>', 'HTTP Basic user name for every mirror (a mirror URL\'s own user:password@ wins)')
     .option('--password <password>', `password for --username; visible to other users in the process list: prefer --password-file or ${PASSWORD_ENV}`)
     .option('--password-file <file>', 'read the password for --username from the first line of a file')
     .option('--max-mirror-failures <n>', 'drop a mirror that has served nothing once this many of its attempts failed (librepo\'s allowedmirrorfailures); 0: never (default)', wholeNumber);
 }
 
-/** `Name: value` lines as a header record; messages name the flag's position, never its text. */
-function headersFromFlags(lines: readonly string[]): Record<string, string> | undefined {
+/** A header line and where it was given, for messages that must not quote it. */
+interface HeaderLine {
+  readonly text: string;
+  readonly where: string;
+}
+
+/** The lines of every `--header`, then of `--header-file`. */
+async function headerLines(flags: RequestFlags): Promise<HeaderLine[]> {
+  const lines = flags.header.map((text, i) => ({ text, where: `--header number ${i + 1}` }));
+  if (flags.headerFile === undefined) return lines;
+  let text: string;
+  try {
+    text = await readFile(flags.headerFile, 'utf8');
+  } catch (err) {
+    throw new InvalidOptionError(`--header-file ${flags.headerFile}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() !== '' && !line.trimStart().startsWith('#')) lines.push({ text: line, where: `--header-file ${flags.headerFile} line ${i + 1}` });
+  });
+  return lines;
+}
+
+/** `Name: value` lines as a header record; messages say where a line was given, never its text. */
+function headersFromLines(lines: readonly HeaderLine[]): Record<string, string> | undefined {
   if (lines.length === 0) return undefined;
   const headers: Record<string, string> = {};
   const seen = new Set<string>();
-  lines.forEach((line, i) => {
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!name) throw new InvalidOptionError(`--header number ${i + 1} is not "Name: value"`);
-    if (seen.has(name.toLowerCase())) throw new InvalidOptionError(`--header number ${i + 1}: "${name}" is given twice`);
+  for (const { text, where } of lines) {
+    const colon = text.indexOf(':');
+    const name = colon > 0 ? text.slice(0, colon).trim() : '';
+    if (!name) throw new InvalidOptionError(`${where} is not "Name: value"`);
+    if (seen.has(name.toLowerCase())) throw new InvalidOptionError(`${where}: "${name}" is given twice`);
     seen.add(name.toLowerCase());
-    headers[name] = line.slice(colon + 1).trim();
-  });
+    headers[name] = text.slice(colon + 1).trim();
+  }
   return headers;
 }
 
@@ -76,7 +101,7 @@ async function passwordFromFlags(flags: RequestFlags, env: NodeJS.ProcessEnv): P
 
 /** The download options of these flags; throws {@link InvalidOptionError} without quoting a value. */
 export async function requestOptionsFromFlags(flags: RequestFlags, env: NodeJS.ProcessEnv = process.env): Promise<Pick<DownloaderOptions, 'headers' | 'username' | 'password' | 'maxMirrorFailures'>> {
-  const headers = headersFromFlags(flags.header);
+  const headers = headersFromLines(await headerLines(flags));
   const password = await passwordFromFlags(flags, env);
   if (password !== undefined && flags.username === undefined) throw new InvalidOptionError('--password and --password-file need --username');
   return {

@@ -50,16 +50,20 @@ interface HeaderLine {
   readonly where: string;
 }
 
+/** The text of a file a flag names; a usage error naming the flag and file (never a line of it) when unreadable. */
+async function flagFile(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InvalidOptionError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+}
+
 /** The lines of every `--header`, then of `--header-file`. */
 async function headerLines(flags: RequestFlags): Promise<HeaderLine[]> {
   const lines = flags.header.map((text, i) => ({ text, where: `--header number ${i + 1}` }));
   if (flags.headerFile === undefined) return lines;
-  let text: string;
-  try {
-    text = await readFile(flags.headerFile, 'utf8');
-  } catch (err) {
-    throw new InvalidOptionError(`--header-file ${flags.headerFile}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
-  }
+  const text = await flagFile('--header-file', flags.headerFile);
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() !== '' && !line.trimStart().startsWith('#')) lines.push({ text: line, where: `--header-file ${flags.headerFile} line ${i + 1}` });
   });
@@ -86,14 +90,8 @@ function headersFromLines(lines: readonly HeaderLine[]): Record<string, string> 
 async function passwordFromFlags(flags: RequestFlags, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (flags.password !== undefined && flags.passwordFile !== undefined) throw new InvalidOptionError('give --password or --password-file, not both');
   if (flags.passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.passwordFile, 'utf8');
-    } catch (err) {
-      throw new InvalidOptionError(`--password-file ${flags.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
-    }
     // The first line, its line end not part of the password.
-    return text.split(/\r?\n/, 1)[0] ?? '';
+    return (await flagFile('--password-file', flags.passwordFile)).split(/\r?\n/, 1)[0] ?? '';
   }
   if (flags.password !== undefined) return flags.password;
   return flags.username !== undefined ? env[PASSWORD_ENV] : undefined;

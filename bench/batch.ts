@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { blackHole } from '../test/helpers/fault-mirror.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20', settle: SETTLE_MS });
@@ -54,10 +54,7 @@ async function compare(label: string, runs: number, urls: string[], m: string, e
   const results = new Map<string, Run[]>([['librepo', []], ['rpmfetch', []]]);
   for (let i = 0; i < runs; i++) {
     const line: string[] = [];
-    // Alternating which goes first: what the previous run left in memory changes what the next one pays
-    // to fill the page cache (measure.ts, SETTLE_MS).
-    const order = [['librepo', librepo], ['rpmfetch', rpmfetch]] as const;
-    for (const [tool, fn] of i % 2 ? [...order].reverse() : order) {
+    for (const [tool, fn] of rotated([['librepo', librepo], ['rpmfetch', rpmfetch]] as const, i)) {
       clean();
       await settle(opts.settle);
       const r = await fn(urls, m);

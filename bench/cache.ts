@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opts = options({ count: '400', 'total-mib': '450', runs: '3', settle: SETTLE_MS });
@@ -65,9 +65,7 @@ try {
   const results = new Map<string, Run[]>(tools.map(([t]) => [t, []]));
   for (let i = 0; i < Number(opts.runs); i++) {
     const line: string[] = [];
-    // Alternating, and rotated each run so that no tool always goes first.
-    for (let k = 0; k < tools.length; k++) {
-      const [tool, fn, extra] = tools[(k + i) % tools.length] as (typeof tools)[number];
+    for (const [tool, fn, extra] of rotated(tools, i)) {
       clean(...extra);
       await settle(opts.settle);
       const r = await fn();

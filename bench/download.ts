@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadKind } from '../test/helpers/rpm-tools.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { benchPackage } from './bench-package.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', settle: SETTLE_MS });
@@ -76,10 +76,7 @@ const results = new Map<string, Run[]>(tools.map((t) => [t.label, []]));
 try {
   for (let i = 0; i < Number(opts.runs); i++) {
     const line: string[] = [];
-    // Rotated each run so that every tool follows every other equally often: what the previous run left
-    // in memory changes what the next one pays to fill the page cache (measure.ts, SETTLE_MS).
-    for (let k = 0; k < tools.length; k++) {
-      const tool = tools[(k + i) % tools.length] as (typeof tools)[number];
+    for (const tool of rotated(tools, i)) {
       clean();
       await settle(opts.settle);
       const r = await tool.run();

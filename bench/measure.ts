@@ -57,13 +57,23 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
  * `--settle 0` measures the other regime (each run begins on memory still backed). It does not remove
  * every effect: which memory the previous tool's files occupied still changes what the next one pays
  * (rpmfetch after curl measured 4.4-5.4 s with 2.3-3.5 s of system time, after librepo 3.0 s with
- * 1.0 s, minutes apart), so the benches also rotate which tool follows which.
+ * 1.0 s, minutes apart), so the benches also rotate which tool goes first ({@link rotated}).
  */
 export const SETTLE_MS = '4000';
 
 /** Waits `ms` ({@link SETTLE_MS} unless a bench's `--settle` says otherwise), after removing the previous run's files and `sync`. */
 export function settle(ms: string): Promise<void> {
   return new Promise((r) => setTimeout(r, Number(ms)));
+}
+
+/**
+ * `items` rotated by `run` places: run after run each goes first in turn. What the previous run left in
+ * memory changes what the next one pays to fill the page cache (see {@link SETTLE_MS}); a rotation
+ * moves who goes first, not who follows whom within a run, which stays the same cyclic order.
+ */
+export function rotated<T>(items: readonly T[], run: number): T[] {
+  const k = run % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 export function median(values: number[]): number {

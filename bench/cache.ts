@@ -8,7 +8,11 @@
  * 2. Cold: filling an empty cache while downloading, against the same batch without a cache.
  *    Target: at most 1.1x.
  *
- *   npm run bench:cache -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000]
+ *   npm run bench:cache -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000] [--work DIR]
+ *
+ * `--work DIR`: where the destination and the caches are made (default: the system's temporary
+ * directory). The cold run makes an inode per package more than the run without a cache, so its ratio
+ * depends on what creating a file costs there (measure.ts, describeFs).
  *
  * Before each run: the previous output removed, `sync`, and a pause of `--settle` ms (measure.ts, SETTLE_MS).
  */
@@ -20,10 +24,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ count: '400', 'total-mib': '450', runs: '3', settle: SETTLE_MS });
+const opts = options({ count: '400', 'total-mib': '450', runs: '3', settle: SETTLE_MS, work: tmpdir() });
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/cache needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');
@@ -34,7 +38,7 @@ requirePython('bench/cache', ['librepo'], 'python3-librepo');
 const { files, entries, totalBytes } = await batchEntries(ROOT, Number(opts.count), Number(opts['total-mib']));
 buildDist(ROOT);
 
-const work = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-cache-'));
+const work = await mkdtemp(join(opts.work, 'rpmfetch-bench-cache-'));
 const dest = join(work, 'dest');
 const warmCache = join(work, 'warm-cache');
 const coldCache = join(work, 'cold-cache');
@@ -78,7 +82,7 @@ try {
     console.error(`run ${i + 1}: ${line.join(', ')}`);
   }
   const ms = (tool: string) => median((results.get(tool) ?? []).map((r) => r.ms));
-  console.log(`\nbench/cache: ${entries.length} packages, ${(totalBytes / 1e6).toFixed(0)} MB, loopback nginx, 3 in parallel, medians of ${opts.runs}\n`);
+  console.log(`\nbench/cache: ${entries.length} packages, ${(totalBytes / 1e6).toFixed(0)} MB, loopback nginx, 3 in parallel, medians of ${opts.runs}; files on ${describeFs(work)}\n`);
   console.log(
     table([
       ['run', 'wall time', 'peak RSS'],

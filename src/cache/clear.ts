@@ -6,11 +6,11 @@
  * already linked or opened a content file keeps its whole bytes. In-flight writes under `DIR/tmp` and
  * the download locks in `DIR/locks/` are left to their processes.
  */
-import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listStore, type StoreEntry } from './entries.js';
 import { CONTENT_DIR, INDEX_DIR, LEGACY_DIRS } from './layout.js';
+import { uniqueTag } from '../fetch/unique-tag.js';
 
 /** What a clear removed. */
 export interface ClearReport {
@@ -39,7 +39,7 @@ export async function clearStore(dir: string): Promise<ClearReport> {
   const names = [INDEX_DIR, CONTENT_DIR, ...LEGACY_DIRS];
   const aside: string[] = [];
   for (const name of names) {
-    const to = join(dir, `${TRASH_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+    const to = join(dir, `${TRASH_PREFIX}${uniqueTag()}`);
     try {
       await rename(join(dir, name), to);
       aside.push(to);

@@ -8,14 +8,13 @@
  * Reading a name is one small file read, synchronous while the disk keeps up (fetch/disk-pace.ts);
  * making the facts file, the one new inode of an insert, goes through the thread pool (in-dir.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { disk } from '../fetch/disk-pace.js';
 import { holdTempPath } from '../fetch/temp-file.js';
 import { inDir } from './in-dir.js';
 import { keyFile, TMP_DIR, tmpName } from './layout.js';
 import type { StoredFacts } from './store.js';
+import { uniqueTag } from '../fetch/unique-tag.js';
 
 /** A facts file as stored: the facts and every key they were stored under. */
 export interface IndexedFacts extends StoredFacts {
@@ -73,7 +72,7 @@ async function linkAt(from: string, name: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const temp = `${name}.${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = `${name}.${uniqueTag()}`;
   const release = holdTempPath(temp);
   try {
     await disk.link(from, temp);
@@ -96,7 +95,7 @@ export async function writeEntry(dir: string, keys: readonly string[], facts: St
   const temp = tmpName(dir, 'facts');
   const release = holdTempPath(temp);
   try {
-    await inDir(join(dir, TMP_DIR), () => writeFile(temp, JSON.stringify({ ...facts, keys })));
+    await inDir(join(dir, TMP_DIR), () => disk.createText(temp, JSON.stringify({ ...facts, keys })));
     for (const key of others) await linkAt(temp, keyFile(dir, key));
     await inDir(dirname(keyFile(dir, primary)), () => disk.rename(temp, keyFile(dir, primary)));
   } catch (err) {

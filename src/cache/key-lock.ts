@@ -20,7 +20,7 @@
  * thief's judgement and its unlink, two processes download, and the store takes the same verified bytes
  * twice.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
@@ -30,6 +30,7 @@ import { disk } from '../fetch/disk-pace.js';
 import { holdTempPath } from '../fetch/temp-file.js';
 import { inDir } from './in-dir.js';
 import { LOCKS_DIR } from './layout.js';
+import { uniqueTag } from '../fetch/unique-tag.js';
 
 /** A heartbeat older than this (ms) makes a lock stale. */
 export const STALE_AFTER = 5000;
@@ -89,7 +90,7 @@ async function lockState(path: string): Promise<'gone' | 'held' | 'stale' | 'dea
 
 /** Removes a stale steal mark: moved aside first, so that a second remover removes nothing. */
 async function moveAside(path: string): Promise<void> {
-  const aside = `${path}.stolen-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const aside = `${path}.stolen-${uniqueTag()}`;
   try {
     await rename(path, aside);
   } catch {
@@ -163,7 +164,7 @@ export class LockOwner {
   private async ownerFile(): Promise<{ readonly path: string; readonly ino: number; readonly forget: () => void }> {
     if (this.file) return this.file;
     this.making ??= (async () => {
-      const path = join(this.locks, `${OWNER_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+      const path = join(this.locks, `${OWNER_PREFIX}${uniqueTag()}`);
       // Removed by the process's exit paths too (fetch/temp-file.ts), should close never come.
       const forget = holdTempPath(path);
       const content: LockContent = { pid: process.pid, host: hostname() };

@@ -12,8 +12,9 @@
  *   locks/             download locks (key-lock.ts)
  *   tmp/               facts and copies being written, renamed into place when whole
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { uniqueTag } from '../fetch/unique-tag.js';
 
 export const CONTENT_DIR = 'content';
 export const INDEX_DIR = 'index';
@@ -27,12 +28,25 @@ export function contentFile(dir: string, sha256: string): string {
   return join(dir, CONTENT_DIR, sha256.toLowerCase());
 }
 
+/**
+ * Names of keys asked for recently: a package's keys are named several times per download (looked up
+ * before and after its lock, stored, its use recorded), and a hash object costs about 12 µs.
+ */
+const keyNames = new Map<string, string>();
+const KEY_NAMES_KEPT = 4096;
+
 /** The index name of a key. */
 export function keyFile(dir: string, key: string): string {
-  return join(dir, INDEX_DIR, createHash('sha256').update(key).digest('hex'));
+  let name = keyNames.get(key);
+  if (name === undefined) {
+    if (keyNames.size >= KEY_NAMES_KEPT) keyNames.clear();
+    name = createHash('sha256').update(key).digest('hex');
+    keyNames.set(key, name);
+  }
+  return join(dir, INDEX_DIR, name);
 }
 
 /** A private name under `tmp/` for a file being written (`what` says which kind). */
 export function tmpName(dir: string, what: string): string {
-  return join(dir, TMP_DIR, `${what}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return join(dir, TMP_DIR, `${what}-${uniqueTag()}`);
 }

@@ -72,4 +72,9 @@ export const disk = {
   chmod: paced((path: string, mode: number) => fs.chmodSync(path, mode), (path: string, mode: number) => fsp.chmod(path, mode)),
   utimes: paced((path: string, time: Date) => fs.utimesSync(path, time, time), (path: string, time: Date) => fsp.utimes(path, time, time)),
   readText: paced((path: string) => fs.readFileSync(path, 'utf8'), (path: string) => fsp.readFile(path, 'utf8')),
+  /** Creates `path` (refused when it exists) holding `text`. */
+  createText: paced(
+    (path: string, text: string) => fs.writeFileSync(path, text, { flag: 'wx' }),
+    (path: string, text: string) => fsp.writeFile(path, text, { flag: 'wx' }),
+  ),
 };

@@ -7,11 +7,11 @@
  * is renamed or removed, so that a process that must leave before its downloads have unwound (a second
  * Ctrl-C, a fatal error) can still remove them: {@link abandonTempFiles}, {@link removeTempFilesSync}.
  */
-import { randomBytes } from 'node:crypto';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { disk } from './disk-pace.js';
+import { uniqueTag } from './unique-tag.js';
 
 /** Suffix of every temporary file rpmfetch creates. */
 export const TEMP_SUFFIX = '.rpmfetch-part';
@@ -51,7 +51,7 @@ function truncateUtf8(s: string, max: number): string {
  * name of up to 255 bytes must still get a temporary file.
  */
 export function tempFileName(name: string): string {
-  const tail = `.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  const tail = `.${uniqueTag()}${TEMP_SUFFIX}`;
   return `.${truncateUtf8(name, NAME_MAX - 1 - Buffer.byteLength(tail))}${tail}`;
 }
 

@@ -9,13 +9,14 @@
  * never part of one. Nothing here is trusted blindly: a stored primary file is checked against the
  * stored repomd.xml before use (resolve.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import createDebug from 'debug';
+import { uniqueTag } from '../fetch/unique-tag.js';
 
 const debug = createDebug('rpmfetch:cache');
 
@@ -49,7 +50,7 @@ export interface FileChecksum {
 }
 
 async function atomicWrite(file: string, data: Buffer | readonly Buffer[]): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = `${file}.tmp-${uniqueTag()}`;
   try {
     if (Buffer.isBuffer(data)) await writeFile(temp, data, { flag: 'wx' });
     else await pipeline(Readable.from(data), createWriteStream(temp, { flags: 'wx' }));

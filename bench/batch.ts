@@ -7,7 +7,10 @@
  * 2. A hanging mirror: 20 packages when the first mirror accepts connections and never answers; both
  *    with their defaults (librepo as dnf sets it: 30 s timeout, 1000 B/s over 30 s, 3 in parallel).
  *
- *   npm run bench:batch -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000]
+ *   npm run bench:batch -- [--count 400] [--total-mib 450] [--runs 3] [--settle 4000] [--work DIR]
+ *
+ * `--work DIR`: where the destinations are made (default: the system's temporary directory; see
+ * measure.ts, describeFs, for what the filesystem changes).
  *
  * Before each run: the previous output removed, `sync`, and a pause of `--settle` ms (measure.ts, SETTLE_MS).
  */
@@ -20,10 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { blackHole } from '../test/helpers/fault-mirror.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20', settle: SETTLE_MS });
+const opts = options({ count: '400', 'total-mib': '450', runs: '3', 'hang-count': '20', settle: SETTLE_MS, work: tmpdir() });
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/batch needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');
@@ -34,7 +37,7 @@ requirePython('bench/batch', ['librepo'], 'python3-librepo');
 const { files, entries, totalBytes } = await batchEntries(ROOT, Number(opts.count), Number(opts['total-mib']));
 buildDist(ROOT);
 
-const work = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-batch-'));
+const work = await mkdtemp(join(opts.work, 'rpmfetch-bench-batch-'));
 const dest = join(work, 'dest');
 const script = writeLibrepoScript(work);
 
@@ -91,7 +94,7 @@ const hole = await blackHole();
 try {
   const all = manifest(entries);
   const throughput = await compare('batch', Number(opts.runs), [a.url, b.url], all, entries.length);
-  const ratio = report(`bench/batch: ${entries.length} packages, ${(totalBytes / 1e6).toFixed(0)} MB, two loopback nginx mirrors, 3 in parallel, medians of ${opts.runs}`, throughput, totalBytes);
+  const ratio = report(`bench/batch: ${entries.length} packages, ${(totalBytes / 1e6).toFixed(0)} MB, two loopback nginx mirrors, 3 in parallel, medians of ${opts.runs}; files on ${describeFs(work)}`, throughput, totalBytes);
   const some = entries.slice(0, Number(opts['hang-count']));
   const hang = await compare('hang', 1, [hole.url, a.url], manifest(some), some.length);
   const hangBytes = some.reduce((n, e) => n + e.size, 0);

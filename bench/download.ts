@@ -8,7 +8,9 @@
  * every tool finds memory in the same state (measure.ts, SETTLE_MS). Reports median wall time, ratios,
  * peak RSS.
  *
- *   npm run bench:download -- [--size-mib 1024] [--payload zstd] [--runs 5] [--settle 4000]
+ *   npm run bench:download -- [--size-mib 1024] [--payload zstd] [--runs 5] [--settle 4000] [--work DIR]
+ *
+ * `--work DIR`: where the file is written (default: the system's temporary directory).
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -20,10 +22,10 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadKind } from '../test/helpers/rpm-tools.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { benchPackage } from './bench-package.js';
-import { buildDist, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', settle: SETTLE_MS });
+const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', settle: SETTLE_MS, work: tmpdir() });
 
 for (const tool of ['rpmbuild', 'curl', 'nginx']) {
   if (!have(tool) && !(tool === 'nginx' && have('/usr/sbin/nginx'))) {
@@ -42,7 +44,8 @@ const sha256 = hash.digest('hex');
 buildDist(ROOT);
 
 const nginx = await startNginx(dirname(file));
-const work = await mkdtemp(join(tmpdir(), 'rpmfetch-bench-dl-'));
+const work = await mkdtemp(join(opts.work, 'rpmfetch-bench-dl-'));
+const filesystem = describeFs(work);
 const dest = join(work, 'dest');
 const librepoScript = join(work, 'librepo-get.py');
 writeFileSync(
@@ -97,7 +100,7 @@ try {
 const med = (label: string) => median((results.get(label) ?? []).map((r) => r.ms));
 const curl = med('curl -o');
 const librepo = med('librepo (sha256 + size)');
-console.log(`\nbench/download: ${name} (${(size / 2 ** 20).toFixed(0)} MiB) from loopback nginx, ${opts.runs} runs, medians\n`);
+console.log(`\nbench/download: ${name} (${(size / 2 ** 20).toFixed(0)} MiB) from loopback nginx, ${opts.runs} runs, medians; file on ${filesystem}\n`);
 console.log(
   table([
     ['tool', 'wall time', 'throughput', 'peak RSS', 'vs librepo', 'vs curl'],

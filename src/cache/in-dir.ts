@@ -10,8 +10,8 @@ export async function inDir<T>(dir: string, operation: () => Promise<T>): Promis
     return await operation();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    // Through the thread pool even while other operations run synchronously (fetch/disk-pace.ts): making
-    // directories and files took 0.5-1 ms each on a disk busy writing a batch, blocking the main thread.
+    // Through the thread pool even while other operations run synchronously (fetch/disk-pace.ts): a
+    // directory is made once per store, and making one took 0.5-1 ms on a disk busy writing a batch.
     await mkdir(dir, { recursive: true });
     return operation();
   }

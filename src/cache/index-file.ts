@@ -5,8 +5,9 @@
  * name is replaced atomically (linked under a temporary name, renamed over): a key that now leads to
  * another package (a repository path reused for other bytes) is simply re-pointed.
  *
- * Reading a name is one small file read, synchronous while the disk keeps up (fetch/disk-pace.ts);
- * making the facts file, the one new inode of an insert, goes through the thread pool (in-dir.ts).
+ * Reading a name is one small file read and making the facts file (the one new inode of an insert) one
+ * small write, both synchronous while the disk keeps up (fetch/disk-pace.ts; docs/architecture.md,
+ * "Performance", says why).
  */
 import { dirname, join } from 'node:path';
 import { disk } from '../fetch/disk-pace.js';

@@ -39,17 +39,10 @@ function isIndexedFacts(value: unknown): value is IndexedFacts {
   );
 }
 
-const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
-
 /** The facts `key` leads to, or undefined (no such key, or a file that is not a facts file of that key). */
 export async function readKey(dir: string, key: string): Promise<IndexedFacts | undefined> {
-  let text: string;
-  try {
-    text = await disk.readText(keyFile(dir, key));
-  } catch (err) {
-    if (missing(err)) return undefined;
-    throw err;
-  }
+  const text = await disk.readTextIfAny(keyFile(dir, key));
+  if (text === undefined) return undefined;
   const facts = parseFacts(text);
   return facts?.keys.includes(key) ? facts : undefined;
 }

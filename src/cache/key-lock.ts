@@ -205,7 +205,7 @@ export class LockOwner {
         const state = await lockState(path);
         // Gone since the link failed: like a held lock, left to the caller's next look.
         if (state === 'gone' || state === 'held') break;
-        if (!(await this.steal(path, owner.path))) await sleep(STEAL_WAIT);
+        if (!(await this.steal(path, owner))) await sleep(STEAL_WAIT);
         if (state === 'dead') void sweepDeadOwners(this.locks);
       }
       return taken;
@@ -236,9 +236,9 @@ export class LockOwner {
    * Removes the stale lock at `path` under its steal mark (see the module comment); false when another
    * thief holds the mark (a stale mark is moved aside for the next try).
    */
-  private async steal(path: string, ownerPath: string): Promise<boolean> {
+  private async steal(path: string, owner: { readonly path: string; readonly ino: number }): Promise<boolean> {
     const mark = `${path}.steal`;
-    const linked = await this.link(ownerPath, mark);
+    const linked = await this.link(owner.path, mark);
     if (linked === 'swept') return false;
     if (linked === 'exists') {
       const state = await lockState(mark);
@@ -250,7 +250,10 @@ export class LockOwner {
       if (state === 'stale' || state === 'dead') await unlink(path).catch(() => undefined);
       return true;
     } finally {
-      await unlink(mark).catch(() => undefined);
+      // Only our own mark: had this steal stalled long enough for another thief to judge the mark stale
+      // and take its own, removing the name would remove that thief's.
+      const s = await disk.stat(mark).catch(() => undefined);
+      if (s?.ino === owner.ino) await unlink(mark).catch(() => undefined);
     }
   }
 

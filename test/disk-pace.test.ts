@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diskIsFast, onDisk, SLOW_MS } from '../src/fetch/disk-pace.js';
+import { disk, diskIsFast, onDisk, SLOW_MS } from '../src/fetch/disk-pace.js';
 import { TempFile } from '../src/fetch/temp-file.js';
 
 async function roundTrip(dir: string, name: string): Promise<void> {
@@ -25,6 +25,14 @@ async function roundTrip(dir: string, name: string): Promise<void> {
   const dropped = await TempFile.create(dir, 'dropped.rpm');
   await dropped.write(Buffer.from('x'), 0);
   await dropped.discard();
+  // The package store's small files: made only where nothing is, read as undefined where nothing is.
+  const facts = join(dir, `${name}.facts`);
+  assert.equal(await disk.readTextIfAny(facts), undefined, 'a missing file reads as undefined');
+  await disk.createText(facts, '{"a":1}');
+  await assert.rejects(disk.createText(facts, 'again'), { code: 'EEXIST' }, 'an existing file is never overwritten');
+  assert.equal(await disk.readTextIfAny(facts), '{"a":1}');
+  await assert.rejects(disk.readTextIfAny(join(facts, 'below-a-file')), { code: 'ENOTDIR' }, 'other errors still reject');
+  await disk.unlink(facts);
 }
 
 test('a synchronous operation that throws rejects instead of throwing', async () => {
@@ -41,7 +49,6 @@ test('a synchronous operation that throws rejects instead of throwing', async ()
   await assert.rejects(failing, /sync failure/);
   await assert.rejects(onDisk(() => openSync(join(dir, 'taken'), 'wx'), async () => 0), { code: 'EEXIST' });
 });
-
 
 test('file operations are synchronous until one is slow, then go through the thread pool for good', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rpmfetch-pace-'));

@@ -1,7 +1,7 @@
 /**
  * Whether this process runs its file operations on the main thread or through the thread pool: a
- * temporary file's open, writes, fstat, close and rename, and the package store's reads, links, stats
- * and renames (making files and directories in the store always goes through the pool, cache/in-dir.ts).
+ * temporary file's open, writes, fstat, close and rename, and the package store's facts files, reads,
+ * links, stats and renames (making the store's directories always goes through the pool, cache/in-dir.ts).
  *
  * Synchronous while the disk keeps up: an operation on the page cache takes microseconds, while a trip
  * through the thread pool costs the main thread the hand-off and, on a machine whose cores are all busy,

@@ -3,7 +3,7 @@
  * summarise repeated runs. Benchmarks print ratios against a baseline measured in the same run.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface Run {
@@ -136,7 +136,8 @@ export function describeFs(dir: string): string {
   if (!type.startsWith('ext')) return `${type} on ${source}`;
   let journal = false;
   try {
-    const dev = source.split('/').at(-1) ?? '';
+    // jbd2 names a journal by the kernel's device name (dm-0 for /dev/mapper/…), hence the realpath.
+    const dev = realpathSync(source).split('/').at(-1) ?? '';
     journal = execFileSync('ls', ['/proc/fs/jbd2']).toString().split('\n').some((d) => d.startsWith(`${dev}-`));
   } catch {
     // No jbd2 directory: no journal on any filesystem.

@@ -19,15 +19,14 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/helpers/nginx.js';
 import { batchEntries, writeLibrepoScript, writeManifest } from './librepo-batch.js';
-import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, RUN_OPTIONS, type Run, settle, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ count: '400', 'total-mib': '450', runs: '3', settle: SETTLE_MS, work: tmpdir() });
+const opts = options({ count: '400', 'total-mib': '450', runs: '3', ...RUN_OPTIONS });
 
 if (!have('rpmbuild') || !(have('nginx') || have('/usr/sbin/nginx'))) {
   console.error('bench/cache needs rpmbuild and nginx (apt-get install rpm nginx-light python3-librepo)');

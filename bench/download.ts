@@ -16,16 +16,15 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PayloadKind } from '../test/helpers/rpm-tools.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { benchPackage } from './bench-package.js';
-import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, type Run, settle, SETTLE_MS, table } from './measure.js';
+import { buildDist, describeFs, have, measure, median, options, PYTHON, requirePython, rotated, RUN_OPTIONS, type Run, settle, table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', settle: SETTLE_MS, work: tmpdir() });
+const opts = options({ 'size-mib': '1024', payload: 'zstd', runs: '5', ...RUN_OPTIONS });
 
 for (const tool of ['rpmbuild', 'curl', 'nginx']) {
   if (!have(tool) && !(tool === 'nginx' && have('/usr/sbin/nginx'))) {

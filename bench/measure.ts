@@ -3,7 +3,8 @@
  * summarise repeated runs. Benchmarks print ratios against a baseline measured in the same run.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 export interface Run {
@@ -60,6 +61,9 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
  * 1.0 s, minutes apart), so the benches also rotate which tool goes first ({@link rotated}).
  */
 export const SETTLE_MS = '4000';
+
+/** The options every download bench takes besides its own: `--settle MS` and `--work DIR` (where its files go). */
+export const RUN_OPTIONS = { settle: SETTLE_MS, work: tmpdir() };
 
 /** Waits `ms` ({@link SETTLE_MS} unless a bench's `--settle` says otherwise), after removing the previous run's files and `sync`. */
 export function settle(ms: string): Promise<void> {
@@ -138,7 +142,7 @@ export function describeFs(dir: string): string {
   try {
     // jbd2 names a journal by the kernel's device name (dm-0 for /dev/mapper/…), hence the realpath.
     const dev = realpathSync(source).split('/').at(-1) ?? '';
-    journal = execFileSync('ls', ['/proc/fs/jbd2']).toString().split('\n').some((d) => d.startsWith(`${dev}-`));
+    journal = readdirSync('/proc/fs/jbd2').some((d) => d.startsWith(`${dev}-`));
   } catch {
     // No jbd2 directory: no journal on any filesystem.
   }

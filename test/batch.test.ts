@@ -118,6 +118,34 @@ describe('batches', () => {
     assert.deepEqual(leftovers, []);
   });
 
+  test('with sizes known the largest packages start first; without, the order given; results keep the order given', async () => {
+    const files = new Map<string, Buffer>();
+    const payloads = [5_000, 90_000, 20_000, 60_000, 1_000, 120_000];
+    payloads.forEach((n, i) => {
+      const p = writePackage({ name: `sized${i}`, version: '1.0', release: '1', arch: 'x86_64', payload: Buffer.alloc(n, i + 1) });
+      files.set(`Packages/${p.fileName}`, p.bytes);
+    });
+    const m = await mirror(files);
+    const paths = [...files.keys()];
+    const bySize = [...paths].sort((a, b) => (files.get(b)?.length ?? 0) - (files.get(a)?.length ?? 0));
+    // One slot: the mirror's log is the start order.
+    const sized = paths.map((path) => ({ path, size: files.get(path)?.length ?? 0 }));
+    const r = await downloadAll(sized, { ...FAST, mirrors: [m.url], dest: await mkdtemp(join(tmpdir(), 'rpmfetch-batch-')), concurrency: 1 });
+    assert.equal(r.succeeded, 6);
+    assert.deepEqual(r.items.map((i) => i.target), paths);
+    assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), bySize);
+
+    m.log.length = 0;
+    // A target without a size may be the largest: it goes first, the sized ones after it by size.
+    const mixed = sized.map((t, i) => (i === 1 || i === 4 ? t.path : t));
+    const r2 = await downloadAll(mixed, { ...FAST, mirrors: [m.url], dest: await mkdtemp(join(tmpdir(), 'rpmfetch-batch-')), concurrency: 1 });
+    assert.equal(r2.succeeded, 6);
+    assert.deepEqual(r2.items.map((i) => i.target), paths);
+    const unsized = [paths[1], paths[4]];
+    const rest = bySize.filter((p) => !unsized.includes(p));
+    assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), [...unsized, ...rest]);
+  });
+
   test('running totals: batch events count every target and byte', async () => {
     const files = packages(8);
     const m = await mirror(files);

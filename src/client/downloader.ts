@@ -22,6 +22,7 @@ import { PackageStore } from '../cache/store.js';
 import { Lanes } from '../fetch/lanes/lanes.js';
 import { laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
+import { dispatchOrder } from './dispatch-order.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
 import { downloadPackage, placeFromStore, type PackageContext } from './package-download.js';
@@ -80,7 +81,10 @@ export function batchResult(items: readonly BatchItem[], started: number): Batch
 export interface Downloader {
   /** Downloads one target (waiting for a free slot if `concurrency` targets are in flight). */
   download(target: string | Target, options?: CallOptions): Promise<DownloadResult>;
-  /** Downloads many targets; one failure does not stop the rest unless `failFast`. Never rejects for a target's failure. */
+  /**
+   * Downloads many targets; one failure does not stop the rest unless `failFast`. Never rejects for a
+   * target's failure. Items come in the order given; downloads start largest first where sizes are known.
+   */
   downloadAll(targets: ReadonlyArray<string | Target>, options?: CallOptions & { failFast?: boolean }): Promise<BatchResult>;
   /**
    * Resolves package queries (`NAME`, `NAME.ARCH`, `N-[E:]V-R[.A]`) through the mirrors' repository
@@ -285,10 +289,11 @@ class DownloaderImpl implements Downloader {
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const items: BatchItem[] = new Array(normalized.length);
     for (const t of normalized) totals.emit({ type: 'queued', target: t.path });
+    const order = dispatchOrder(normalized);
     let next = 0;
     const runner = async (): Promise<void> => {
-      while (next < normalized.length) {
-        const i = next++;
+      while (next < order.length) {
+        const i = order[next++] as number;
         const target = normalized[i] as NormalizedTarget;
         try {
           const result = await this.run(target, totals.emit, signal);

@@ -118,7 +118,7 @@ describe('batches', () => {
     assert.deepEqual(leftovers, []);
   });
 
-  test('with sizes known the largest packages start first; without, the order given; results keep the order given', async () => {
+  test('with every size known the largest packages start first; otherwise the order given; results keep the order given', async () => {
     const files = new Map<string, Buffer>();
     const payloads = [5_000, 90_000, 20_000, 60_000, 1_000, 120_000];
     payloads.forEach((n, i) => {
@@ -136,14 +136,12 @@ describe('batches', () => {
     assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), bySize);
 
     m.log.length = 0;
-    // A target without a size may be the largest: it goes first, the sized ones after it by size.
-    const mixed = sized.map((t, i) => (i === 1 || i === 4 ? t.path : t));
+    // One target without a size: the caller's order stands.
+    const mixed = sized.map((t, i) => (i === 4 ? t.path : t));
     const r2 = await downloadAll(mixed, { ...FAST, mirrors: [m.url], dest: await mkdtemp(join(tmpdir(), 'rpmfetch-batch-')), concurrency: 1 });
     assert.equal(r2.succeeded, 6);
     assert.deepEqual(r2.items.map((i) => i.target), paths);
-    const unsized = [paths[1], paths[4]];
-    const rest = bySize.filter((p) => !unsized.includes(p));
-    assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), [...unsized, ...rest]);
+    assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), paths);
   });
 
   test('running totals: batch events count every target and byte', async () => {

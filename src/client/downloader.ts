@@ -83,7 +83,7 @@ export interface Downloader {
   download(target: string | Target, options?: CallOptions): Promise<DownloadResult>;
   /**
    * Downloads many targets; one failure does not stop the rest unless `failFast`. Never rejects for a
-   * target's failure. Items come in the order given; downloads start largest first where sizes are known.
+   * target's failure. Items come in the order given; downloads start largest first when every size is known.
    */
   downloadAll(targets: ReadonlyArray<string | Target>, options?: CallOptions & { failFast?: boolean }): Promise<BatchResult>;
   /**

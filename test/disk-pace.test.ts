@@ -22,6 +22,15 @@ async function roundTrip(dir: string, name: string): Promise<void> {
   const s = await stat(join(dir, name));
   assert.deepEqual(identity, { dev: s.dev, ino: s.ino }, 'the identity is the committed file');
   assert.equal(await readFile(join(dir, name), 'utf8'), 'payload');
+  // A batch larger than one system call of either pace (32 KiB and 256 KiB), at an odd position.
+  const big = Buffer.alloc(600_001);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 0xff;
+  const large = await TempFile.create(dir, `${name}.large`);
+  await large.write(Buffer.from('head'), 0);
+  await large.write(big, 4);
+  await large.commit(join(dir, `${name}.large`));
+  assert.deepEqual(await readFile(join(dir, `${name}.large`)), Buffer.concat([Buffer.from('head'), big]), 'every byte where it belongs');
+  await disk.unlink(join(dir, `${name}.large`));
   const dropped = await TempFile.create(dir, 'dropped.rpm');
   await dropped.write(Buffer.from('x'), 0);
   await dropped.discard();

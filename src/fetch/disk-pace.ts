@@ -72,6 +72,12 @@ const SYNC_WRITE_BYTES = 32 * 1024;
  */
 const ASYNC_WRITE_BYTES = 256 * 1024;
 
+/** A write that wrote nothing would make a write loop spin for ever; no filesystem should answer so. */
+function progress(written: number): number {
+  if (written <= 0) throw new Error(`a write system call wrote ${written} bytes`);
+  return written;
+}
+
 const openFd = promisify(fs.open);
 const writeFd = promisify(fs.write);
 const fstatFd = promisify(fs.fstat);
@@ -87,10 +93,10 @@ export const disk = {
   /** Writes `length` bytes of `data` from `offset` at `position`, in as many system calls as suit the pace. */
   writeAll: paced(
     (fd: number, data: Buffer, offset: number, length: number, position: number) => {
-      for (let done = 0; done < length; ) done += fs.writeSync(fd, data, offset + done, Math.min(SYNC_WRITE_BYTES, length - done), position + done);
+      for (let done = 0; done < length; ) done += progress(fs.writeSync(fd, data, offset + done, Math.min(SYNC_WRITE_BYTES, length - done), position + done));
     },
     async (fd: number, data: Buffer, offset: number, length: number, position: number) => {
-      for (let done = 0; done < length; ) done += (await writeFd(fd, data, offset + done, Math.min(ASYNC_WRITE_BYTES, length - done), position + done)).bytesWritten;
+      for (let done = 0; done < length; ) done += progress((await writeFd(fd, data, offset + done, Math.min(ASYNC_WRITE_BYTES, length - done), position + done)).bytesWritten);
     },
   ),
   fstat: paced((fd: number) => fs.fstatSync(fd), (fd: number) => fstatFd(fd)),

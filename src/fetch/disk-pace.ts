@@ -90,13 +90,13 @@ const truncateFd = promisify(fs.ftruncate);
  */
 export const disk = {
   open: paced((path: string, flags: string, mode: number) => fs.openSync(path, flags, mode), (path: string, flags: string, mode: number) => openFd(path, flags, mode)),
-  /** Writes `length` bytes of `data` from `offset` at `position`, in as many system calls as suit the pace. */
+  /** Writes all of `data` at `position`, in as many system calls as suit the pace. */
   writeAll: paced(
-    (fd: number, data: Buffer, offset: number, length: number, position: number) => {
-      for (let done = 0; done < length; ) done += progress(fs.writeSync(fd, data, offset + done, Math.min(SYNC_WRITE_BYTES, length - done), position + done));
+    (fd: number, data: Buffer, position: number) => {
+      for (let done = 0; done < data.length; ) done += progress(fs.writeSync(fd, data, done, Math.min(SYNC_WRITE_BYTES, data.length - done), position + done));
     },
-    async (fd: number, data: Buffer, offset: number, length: number, position: number) => {
-      for (let done = 0; done < length; ) done += progress((await writeFd(fd, data, offset + done, Math.min(ASYNC_WRITE_BYTES, length - done), position + done)).bytesWritten);
+    async (fd: number, data: Buffer, position: number) => {
+      for (let done = 0; done < data.length; ) done += progress((await writeFd(fd, data, done, Math.min(ASYNC_WRITE_BYTES, data.length - done), position + done)).bytesWritten);
     },
   ),
   fstat: paced((fd: number) => fs.fstatSync(fd), (fd: number) => fstatFd(fd)),

@@ -171,7 +171,7 @@ export class TempFile {
     const fd = this.fd;
     if (fd === undefined) throw new Error('temporary file is closed');
     // In small system calls while the disk keeps up: see disk-pace.ts on the page cache's folios.
-    await disk.writeAll(fd, data, 0, data.length, position);
+    await disk.writeAll(fd, data, position);
   }
 
   /** Drops everything from `length` on (a restart from zero truncates to 0). */

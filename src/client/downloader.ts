@@ -28,6 +28,7 @@ import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptio
 import { downloadPackage, placeFromStore, type PackageContext } from './package-download.js';
 import type { DownloadResult } from './result.js';
 import { Slots } from './slots.js';
+import { extend } from '../extend.js';
 
 /** Per-call options of a Downloader's methods. */
 export interface CallOptions {
@@ -271,7 +272,7 @@ class DownloaderImpl implements Downloader {
       this.slots.give();
     };
     try {
-      return await downloadPackage(target, { ...context, downloaded: release }, signal, stored === 'miss');
+      return await downloadPackage(target, extend(context, { downloaded: release }), signal, stored === 'miss');
     } finally {
       release();
     }

@@ -26,6 +26,7 @@ import { storeHit, throughStore, type Downloaded } from './store-package.js';
 import type { DownloadEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { DownloadResult } from './result.js';
+import { extend } from '../extend.js';
 
 const debug = createDebug('rpmfetch:mirror');
 
@@ -86,15 +87,14 @@ function nameToCheck(target: NormalizedTarget): string | false {
 
 /** The verifier options for a target: its expectations, the name to check, the keys and the size limit. */
 function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
-  return {
-    ...target.expectations,
+  return extend(target.expectations, {
     fileName: nameToCheck(target),
     offload: options.offload,
     maxSize: options.maxSize,
     ...(options.keys && { keys: options.keys }),
     // The store is keyed by the whole file's SHA-256, and admits only bytes that match the one verified.
     ...(options.cache !== undefined && { fileDigests: ['sha256'] }),
-  };
+  });
 }
 
 /** Whether two stats are of the same, unchanged file. */
@@ -177,8 +177,8 @@ async function fetchPackage(target: NormalizedTarget, context: PackageContext, v
   const spec = { dest: options.dest, fileName: target.fileName, destination, size: target.expectations.size, timeouts: options.fetch.timeouts };
   const { keys, ...verifyData } = verify;
   const transfer: Transfer<PackageFetched> = context.lanes
-    ? context.lanes.transfer({ ...spec, verify: verifyData }, keys)
-    : new PackageTransfer({ ...spec, verify, opener: context.opener, buffers: context.buffers, hashWorkers: context.hashWorkers });
+    ? context.lanes.transfer(extend(spec, { verify: verifyData }), keys)
+    : new PackageTransfer(extend(spec, { verify, opener: context.opener, buffers: context.buffers, hashWorkers: context.hashWorkers }));
   try {
     const fetched = await fetchFile(
       {

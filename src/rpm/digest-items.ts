@@ -7,6 +7,7 @@
 import type { Header, HeaderEntry } from './header.js';
 import { TagType, typeSize } from './tag-type.js';
 import { HeaderTag, SigTag } from './tags.js';
+import { extend } from '../extend.js';
 
 /** Which bytes a digest covers: the main header, the payload, or both in a row. */
 export type DigestRange = 'header' | 'payload' | 'header+payload';
@@ -105,7 +106,7 @@ export function hasHeaderPayloadDigest(signature: Header): boolean {
 
 function itemsFor(s: DigestTagSpec, header: Header): DigestItem[] {
   const base = { label: s.label, tag: s.tag, range: s.range, algorithm: s.algorithm, group: s.group, alt: s.alt };
-  const placeholder: DigestItem = { ...base, id: s.id, present: false, rpmId: 0 };
+  const placeholder: DigestItem = extend(base, { id: s.id, present: false, rpmId: 0 });
   const entry = header.find(s.tag);
   if (!entry) return [placeholder];
   // rpm's hdrblobGet cannot hand out byte-swappable data: a digest tag of an integer type is "not found".
@@ -118,9 +119,9 @@ function itemsFor(s: DigestTagSpec, header: Header): DigestItem[] {
     const id = index === 0 ? s.id : `${s.id}[${index}]`;
     const problem = validate(s, entry, header, strings[index]);
     if (typeof problem === 'string') {
-      out.push({ ...base, id, present: true, invalid: problem, rpmId: 0 });
+      out.push(extend(base, { id, present: true, invalid: problem, rpmId: 0 }));
     } else {
-      out.push({ ...base, id, present: true, expected: problem.hex, rpmId: s.tag * 65536 + index });
+      out.push(extend(base, { id, present: true, expected: problem.hex, rpmId: s.tag * 65536 + index }));
     }
   }
   return out;

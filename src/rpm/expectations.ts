@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type ssri from 'ssri';
 import { InvalidOptionError } from '../errors.js';
 import { parseNevra } from './nevra.js';
+import { extend } from '../extend.js';
 
 // ssri is loaded on first use: most verifications carry no SRI string, and the CLI starts faster.
 let ssriModule: typeof ssri | undefined;
@@ -110,7 +111,7 @@ export function normalizeExpectations(e: Expectations): NormalizedExpectations {
     if (!parseNevra(e.nevra)) throw new InvalidOptionError(`nevra "${e.nevra}" is not of the form name-[epoch:]version-release.arch`);
     out.nevra = e.nevra;
   }
-  return { ...out, fileAlgorithms: [...algorithms] };
+  return extend(out, { fileAlgorithms: [...algorithms] });
 }
 
 /** Whether the SRI expectation matches a computed hex digest of its algorithm. */

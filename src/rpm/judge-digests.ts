@@ -4,6 +4,7 @@
  */
 import { decideDigests, type DigestItem, type DigestStatus } from './digest-items.js';
 import type { Judged } from './judged.js';
+import { extend } from '../extend.js';
 
 /**
  * One check per digest the package carries, then the coverage check. `computed` is keyed
@@ -28,13 +29,13 @@ export function judgeDigests(items: readonly DigestItem[], computed: ReadonlyMap
       ...(actual !== undefined && { actual }),
     };
     if (decision.superseded.has(item)) {
-      out.push({ check: { ...common, status: 'SKIPPED', message: 'did not match, but its ALT twin (uncompressed payload) did, as rpm allows' } });
+      out.push({ check: extend(common, { status: 'SKIPPED', message: 'did not match, but its ALT twin (uncompressed payload) did, as rpm allows' }) });
     } else if (decision.status.get(item) === 'OK') {
-      out.push({ check: { ...common, status: 'OK' } });
+      out.push({ check: extend(common, { status: 'OK' }) });
     } else if (item.invalid) {
-      out.push({ code: 'ERR_RPM_DIGEST_INVALID', check: { ...common, status: 'BAD', message: item.invalid } });
+      out.push({ code: 'ERR_RPM_DIGEST_INVALID', check: extend(common, { status: 'BAD', message: item.invalid }) });
     } else {
-      out.push({ code: 'ERR_RPM_DIGEST_MISMATCH', check: { ...common, status: 'BAD', message: `expected ${item.expected} != ${actual}` } });
+      out.push({ code: 'ERR_RPM_DIGEST_MISMATCH', check: extend(common, { status: 'BAD', message: `expected ${item.expected} != ${actual}` }) });
     }
   }
   const label = 'Header and payload covered by digests';

@@ -8,6 +8,7 @@ import { passOrFail, type Judged } from './judged.js';
 import { matchFileName, matchNevra, type PackageIdentity } from './nevra.js';
 import type { SizeClaims } from './size-claims.js';
 import type { Demands } from './verify-options.js';
+import { extend } from '../extend.js';
 
 /** What the expectations are judged against. */
 export interface ExpectationFacts {
@@ -55,7 +56,7 @@ export function judgeExpectations(facts: ExpectationFacts, demands: Demands): Ju
     const check = { id: 'sigmd5', label: 'Signature MD5 (koji payloadhash)', expected: e.sigmd5, ...(md5?.expected !== undefined && { actual: md5.expected }) };
     out.push(
       md5?.expected === undefined
-        ? { code: 'ERR_SIGMD5_MISMATCH', check: { ...check, status: 'MISSING', message: 'the package carries no valid MD5 (tag 1004) to compare with' } }
+        ? { code: 'ERR_SIGMD5_MISMATCH', check: extend(check, { status: 'MISSING', message: 'the package carries no valid MD5 (tag 1004) to compare with' }) }
         : passOrFail('ERR_SIGMD5_MISMATCH', md5.expected === e.sigmd5, check, `expected ${e.sigmd5} != ${md5.expected}`),
     );
   }
@@ -69,7 +70,7 @@ export function judgeExpectations(facts: ExpectationFacts, demands: Demands): Ju
 /** The file name against the header's N-V-R.A; SKIPPED when no name was given. */
 export function judgeFileName(fileName: string | undefined, identity: PackageIdentity): Judged {
   const base = { id: 'file-name', label: 'File name' };
-  if (fileName === undefined) return { check: { ...base, status: 'SKIPPED', message: 'no file name given' } };
+  if (fileName === undefined) return { check: extend(base, { status: 'SKIPPED', message: 'no file name given' }) };
   const problem = matchFileName(fileName, identity);
-  return problem ? { code: 'ERR_NEVRA_MISMATCH', check: { ...base, status: 'BAD', actual: fileName, message: problem } } : { check: { ...base, status: 'OK', actual: fileName } };
+  return problem ? { code: 'ERR_NEVRA_MISMATCH', check: extend(base, { status: 'BAD', actual: fileName, message: problem }) } : { check: extend(base, { status: 'OK', actual: fileName }) };
 }

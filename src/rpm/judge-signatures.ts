@@ -8,23 +8,24 @@ import { VerifyError } from '../errors.js';
 import type { Judged } from './judged.js';
 import { gravestProblem } from './signature-status.js';
 import type { SignatureInfo } from './signatures.js';
+import { extend } from '../extend.js';
 
 const describe = (s: SignatureInfo): string => `${s.label}: ${s.status}${s.error ? ` (${s.error})` : ''}`;
 
 /** The signatures check over every judged signature. */
 export function judgeSignaturePolicy(signatures: readonly SignatureInfo[]): Judged {
   const base = { id: 'signatures', label: 'Signatures' };
-  if (signatures.length === 0) return { code: 'ERR_UNSIGNED', check: { ...base, status: 'MISSING', message: 'the package is not signed' } };
+  if (signatures.length === 0) return { code: 'ERR_UNSIGNED', check: extend(base, { status: 'MISSING', message: 'the package is not signed' }) };
   const gravest = gravestProblem(signatures);
-  if (gravest?.code === 'ERR_SIGNATURE_BAD') return { code: gravest.code, check: { ...base, status: 'BAD', message: describe(gravest.signature) } };
+  if (gravest?.code === 'ERR_SIGNATURE_BAD') return { code: gravest.code, check: extend(base, { status: 'BAD', message: describe(gravest.signature) }) };
   const ok = signatures.filter((s) => s.status === 'OK');
-  if (ok.length > 0) return { check: { ...base, status: 'OK', message: `verified by ${[...new Set(ok.map((s) => s.verifiedBy))].join(', ')}` } };
+  if (ok.length > 0) return { check: extend(base, { status: 'OK', message: `verified by ${[...new Set(ok.map((s) => s.verifiedBy))].join(', ')}` }) };
   if (gravest && gravest.code !== 'ERR_SIGNATURE_NOKEY') {
     const status = gravest.signature.status === 'NOTTRUSTED' ? 'BAD' : 'MISSING';
-    return { code: gravest.code, check: { ...base, status, message: describe(gravest.signature) } };
+    return { code: gravest.code, check: extend(base, { status, message: describe(gravest.signature) }) };
   }
   const ids = [...new Set(signatures.map((s) => s.keyId).filter(Boolean))].join(', ');
-  return { code: 'ERR_SIGNATURE_NOKEY', check: { ...base, status: 'MISSING', message: `signed by ${ids || 'unnamed keys'}, none of them given` } };
+  return { code: 'ERR_SIGNATURE_NOKEY', check: extend(base, { status: 'MISSING', message: `signed by ${ids || 'unnamed keys'}, none of them given` }) };
 }
 
 /**

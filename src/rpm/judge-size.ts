@@ -4,19 +4,20 @@
  */
 import type { Judged } from './judged.js';
 import type { SizeClaims } from './size-claims.js';
+import { extend } from '../extend.js';
 
 /** Judges `received` bytes against the package's claims. */
 export function judgeSize(received: number, claims: SizeClaims): Judged {
   const base = { id: 'size', label: 'Package size' };
-  if (claims.problem) return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: claims.problem } };
+  if (claims.problem) return { code: 'ERR_RPM_SIZE_INVALID', check: extend(base, { status: 'BAD', message: claims.problem }) };
   if (claims.bound !== undefined && received > claims.bound) {
-    return { code: 'ERR_RPM_SIZE_INVALID', check: { ...base, status: 'BAD', message: `${received} bytes, more than the ${claims.bound} the files its main header lists could take` } };
+    return { code: 'ERR_RPM_SIZE_INVALID', check: extend(base, { status: 'BAD', message: `${received} bytes, more than the ${claims.bound} the files its main header lists could take` }) };
   }
-  if (claims.expected === undefined) return { check: { ...base, status: 'MISSING', message: 'the package carries no SIZE, LONGSIZE or PAYLOADSIZE tag' } };
-  const common = { ...base, expected: String(claims.expected), actual: String(received) };
-  if (received === claims.expected || received === claims.max) return { check: { ...common, status: 'OK' } };
+  if (claims.expected === undefined) return { check: extend(base, { status: 'MISSING', message: 'the package carries no SIZE, LONGSIZE or PAYLOADSIZE tag' }) };
+  const common = extend(base, { expected: String(claims.expected), actual: String(received) });
+  if (received === claims.expected || received === claims.max) return { check: extend(common, { status: 'OK' }) };
   if (received < claims.expected) {
-    return { code: 'ERR_RPM_TRUNCATED', check: { ...common, status: 'BAD', message: `${received} of ${claims.expected} bytes: the package is cut short` } };
+    return { code: 'ERR_RPM_TRUNCATED', check: extend(common, { status: 'BAD', message: `${received} of ${claims.expected} bytes: the package is cut short` }) };
   }
-  return { code: 'ERR_TRAILING_DATA', check: { ...common, status: 'BAD', message: `${received - claims.expected} bytes after the end of the package` } };
+  return { code: 'ERR_TRAILING_DATA', check: extend(common, { status: 'BAD', message: `${received - claims.expected} bytes after the end of the package` }) };
 }

@@ -14,6 +14,7 @@ import type { SignatureInfo } from './signatures.js';
 import type { SizeClaims } from './size-claims.js';
 import type { Check, Verdict } from './verdict.js';
 import type { Demands } from './verify-options.js';
+import { extend } from '../extend.js';
 
 /** What is known of a package however far its bytes got. */
 export interface PartialFacts {
@@ -55,21 +56,20 @@ export function judgePackage(facts: PackageFacts, digests: ReadonlyMap<string, s
   const size = judgeSize(facts.received, facts.claims);
   const stored = judgeDigests(facts.items, digests, facts.skipped);
   const signatures = demands.keys ? [judgeSignaturePolicy(facts.signatures)] : [];
-  const expected = judgeExpectations({ ...facts, digests }, demands);
+  const expected = judgeExpectations(extend(facts, { digests }), demands);
   const fileName = judgeFileName(demands.fileName, facts.identity);
   const structure: Judged = { check: { id: 'structure', label: 'Package structure', status: 'OK' } };
   // Listed in rpmkeys's order, but a short or overlong file is the news, not the digests it breaks.
   const listed = [structure, ...stored, size, ...signatures, ...expected, fileName];
   const first = [size, ...stored, ...signatures, ...expected, fileName].find((j) => j.code !== undefined);
-  return {
-    ...verdictBase(facts),
+  return extend(verdictBase(facts), {
     ok: first === undefined,
     checks: listed.map((j) => j.check),
     digests: Object.fromEntries(digests),
     ...(first?.code && {
       error: { code: first.code, message: `${first.check.label}: ${first.check.message ?? first.check.status}`, check: first.check.id },
     }),
-  };
+  });
 }
 
 /** The verdict on a package a failure decided before its checks could all run (a broken structure). */
@@ -78,7 +78,7 @@ export function failureVerdict(err: VerifyError, facts: PartialFacts): Verdict {
   const checks: Check[] = [];
   if (check !== 'structure') checks.push({ id: 'structure', label: 'Package structure', status: 'OK' });
   checks.push({ id: check, label: check === 'structure' ? 'Package structure' : labelFor(check), status: 'BAD', message: err.message });
-  return { ...verdictBase(facts), ok: false, error: { code: err.code, message: err.message, check }, checks };
+  return extend(verdictBase(facts), { ok: false, error: { code: err.code, message: err.message, check }, checks });
 }
 
 function labelFor(check: string): string {

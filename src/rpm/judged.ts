@@ -1,6 +1,7 @@
 /** One judged check: the building block of every verdict. */
 import type { ErrorCode } from '../errors.js';
 import type { Check } from './verdict.js';
+import { extend } from '../extend.js';
 
 /** A check and, when it failed, the error code it fails the package with. */
 export interface Judged {
@@ -12,5 +13,5 @@ export interface Judged {
 
 /** A passed or failed check: `ok` decides between `OK` and `BAD` with `message`. */
 export function passOrFail(code: ErrorCode, ok: boolean, check: Omit<Check, 'status'>, message: string): Judged {
-  return ok ? { check: { ...check, status: 'OK' } } : { code, check: { ...check, status: 'BAD', message } };
+  return ok ? { check: extend(check, { status: 'OK' }) } : { code, check: extend(check, { status: 'BAD', message }) };
 }

@@ -5,6 +5,7 @@
  */
 import type { Header } from './header.js';
 import { HeaderTag } from './tags.js';
+import { extend } from '../extend.js';
 
 /** Who a package says it is. */
 export interface PackageIdentity {
@@ -82,14 +83,13 @@ export function readIdentity(header: Header): PackageIdentity {
   const source = isSource(header);
   const rpmFormat = header.number(HeaderTag.RPMFORMAT);
   const base = { name, version, release, arch: source ? sourceArch(header) : buildArch, ...(epoch !== undefined && { epoch }) };
-  return {
-    ...base,
+  return extend(base, {
     buildArch,
     source,
     nevra: formatNevra(base),
     payloadCompressor: header.string(HeaderTag.PAYLOADCOMPRESSOR) ?? 'gzip',
     format: rpmFormat === 6 ? 6 : header.regionTag === undefined ? 3 : 4,
-  };
+  });
 }
 
 /** A parsed `name-[epoch:]version-release.arch` string. */

@@ -6,6 +6,7 @@
 import type { Keyring } from './keyring.js';
 import { keysWithId } from './key-store.js';
 import type { FoundSignature, SignatureInfo } from './signatures.js';
+import { extend } from '../extend.js';
 
 let checking: Promise<typeof import('./signature-check.js')> | undefined;
 
@@ -33,13 +34,12 @@ export async function judgeFound(found: FoundSignature, digest: Buffer | undefin
   const { judgeSignature } = await loadSignatureCheck();
   const j = await judgeSignature(found.packet, found.parsed, digest, keys).catch((err: unknown) => ({ status: 'BAD' as const, message: `cannot check: ${(err as Error).message}` }));
   const { error: _error, ...info } = found.info;
-  return {
-    ...info,
+  return extend(info, {
     status: j.status,
     ...(j.message !== undefined && { error: j.message }),
     ...('keyFingerprint' in j && j.keyFingerprint !== undefined && { verifiedBy: j.keyFingerprint }),
     ...('keyProblem' in j && j.keyProblem !== undefined && { keyProblem: j.keyProblem }),
-  };
+  });
 }
 
 /**
@@ -57,9 +57,9 @@ export function judgeBeforePayload(found: readonly FoundSignature[], digests: Re
       judged.set(i, j);
       known.push(j);
     } else if (typeof s.parsed === 'string') {
-      known.push(Promise.resolve({ ...s.info, status: 'BAD' as const, error: s.parsed }));
+      known.push(Promise.resolve(extend(s.info, { status: 'BAD' as const, error: s.parsed })));
     } else if (s.parsed.keyId === undefined || keysWithId(keys, s.parsed.keyId).length === 0) {
-      known.push(Promise.resolve({ ...s.info, status: 'NOKEY' as const }));
+      known.push(Promise.resolve(extend(s.info, { status: 'NOKEY' as const })));
     } else {
       pending = true;
     }

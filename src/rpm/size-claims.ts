@@ -5,6 +5,7 @@
 import type { Header } from './header.js';
 import { payloadBound } from './payload-bound.js';
 import { readHeaderPlusPayloadSize, readPayloadSizes } from './size-tags.js';
+import { extend } from '../extend.js';
 
 /** Length claims, all absolute byte counts from the start of the file. */
 export interface SizeClaims {
@@ -24,16 +25,16 @@ export const NO_SIZE_CLAIMS: SizeClaims = { expected: undefined, max: undefined,
 /** SIZE / LONGSIZE from the signature header; the main header starts at `headerStart`. */
 export function claimsFromSignature(signature: Header, headerStart: number): SizeClaims {
   const claim = readHeaderPlusPayloadSize(signature);
-  if (claim?.problem) return { ...NO_SIZE_CLAIMS, problem: claim.problem };
+  if (claim?.problem) return extend(NO_SIZE_CLAIMS, { problem: claim.problem });
   if (claim?.value === undefined) return NO_SIZE_CLAIMS;
   const total = headerStart + claim.value;
-  return { ...NO_SIZE_CLAIMS, expected: total, max: total };
+  return extend(NO_SIZE_CLAIMS, { expected: total, max: total });
 }
 
 /** SIZE covers the main header too: one that cannot fit is known from its intro, before it is read. */
 export function claimsAfterIntro(claims: SizeClaims, headerStart: number, headerLength: number): SizeClaims {
   if (claims.expected === undefined || headerStart + headerLength <= claims.expected) return claims;
-  return { ...claims, problem: headerTooLong(claims.expected - headerStart, headerLength) };
+  return extend(claims, { problem: headerTooLong(claims.expected - headerStart, headerLength) });
 }
 
 /** The main header read: a SIZE it outgrew is dropped, v6 PAYLOADSIZE joins in, and its files bound all. */

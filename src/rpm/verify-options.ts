@@ -7,6 +7,7 @@ import type { DigestLevel } from './digest-level.js';
 import { checksumAlgorithm, normalizeExpectations, type Expectations, type NormalizedExpectations } from './expectations.js';
 import type { Keyring } from './keyring.js';
 import type { OffloadMode } from './stream-hasher.js';
+import { extend } from '../extend.js';
 
 /** Options of {@link createVerifier} and {@link verifyFile}. */
 export interface VerifyOptions extends Expectations {
@@ -87,5 +88,5 @@ function withFileDigests(expect: NormalizedExpectations, extra: readonly string[
     if (!known) throw new InvalidOptionError(`fileDigests: "${String(name)}" is not one of md5, sha1, sha224, sha256, sha384, sha512`);
     algorithms.add(known.algorithm);
   }
-  return { ...expect, fileAlgorithms: [...algorithms] };
+  return extend(expect, { fileAlgorithms: [...algorithms] });
 }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,15 @@ describe('rpmfetch verify', () => {
     assert.equal((await cli('verify', '--bogus', good)).code, 2);
     assert.equal((await cli('frobnicate')).code, 2);
     assert.equal((await cli('--help')).code, 0);
+  });
+
+  test('--version prints the version of package.json and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli(flag);
+      assert.equal(r.code, 0);
+      assert.deepEqual(r.out, [version]);
+    }
   });
 
   test('the real executable exits with the same codes', async () => {

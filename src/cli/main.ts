@@ -3,12 +3,18 @@
  * (or was stopped by `signal`), 2 usage error. The executable adds those of a process stopped from
  * outside (see shutdown.ts).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InvalidOptionError, RepoFileError, RepoVariableError } from '../errors.js';
 import { cacheCommand } from './cache-command.js';
 import { getCommand } from './get-command.js';
 import { processIo, type CliIo } from './io.js';
 import { verifyCommand } from './verify-command.js';
+
+/** The package's version: this file is at `dist/cli/` (or `src/cli/` under tsx), two levels below package.json. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Exit status for a malformed command line. */
 export const EXIT_USAGE = 2;
@@ -26,6 +32,7 @@ export async function main(argv: string[], io: CliIo = processIo(), signal: Abor
   const output = { writeOut: (s: string) => io.out(s.trimEnd()), writeErr: (s: string) => io.err(s.trimEnd()) };
   const program = new Command('rpmfetch')
     .description('download RPM packages from mirrors and verify them as strictly as rpmkeys')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput(output)
     .showHelpAfterError('(run rpmfetch --help for usage)');

@@ -11,9 +11,17 @@ import { getCommand } from './get-command.js';
 import { processIo, type CliIo } from './io.js';
 import { verifyCommand } from './verify-command.js';
 
-/** The package's version: this file is at `dist/cli/` (or `src/cli/` under tsx), two levels below package.json. */
+/**
+ * The package's version: this file is at `dist/cli/` (or `src/cli/` under tsx), two levels below
+ * package.json. Laid out otherwise (a bundle), the CLI still runs and says it cannot tell.
+ */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  try {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Exit status for a malformed command line. */

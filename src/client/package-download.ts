@@ -87,14 +87,17 @@ function nameToCheck(target: NormalizedTarget): string | false {
 
 /** The verifier options for a target: its expectations, the name to check, the keys and the size limit. */
 function verifyOptionsFor(target: NormalizedTarget, options: ResolvedOptions): VerifyOptions {
-  return extend(target.expectations, {
+  // A spread, not extend(): these are the caller's fields, and Object.assign would run an own
+  // `__proto__` key of theirs (JSON.parse makes one) as the setter.
+  return {
+    ...target.expectations,
     fileName: nameToCheck(target),
     offload: options.offload,
     maxSize: options.maxSize,
     ...(options.keys && { keys: options.keys }),
     // The store is keyed by the whole file's SHA-256, and admits only bytes that match the one verified.
     ...(options.cache !== undefined && { fileDigests: ['sha256'] }),
-  });
+  };
 }
 
 /** Whether two stats are of the same, unchanged file. */

@@ -8,7 +8,6 @@ import { basename } from 'node:path';
 import { FileReadError } from '../errors.js';
 import { RpmVerifier, type VerifierTuning, type VerifyOptions } from './verifier.js';
 import type { Verdict } from './verdict.js';
-import { extend } from '../extend.js';
 
 /** Read size: large reads keep the per-chunk overhead negligible next to hashing. */
 const READ_CHUNK = 1024 * 1024;
@@ -35,7 +34,7 @@ export function verifyFile(path: string, options: VerifyOptions = {}): Promise<V
  */
 export async function verifyFileWith(path: string, options: VerifyOptions, tuning: VerifierTuning): Promise<Verdict> {
   const fileName = options.fileName === undefined ? basename(path) : options.fileName;
-  const verifier = new RpmVerifier(extend(options, { fileName }), tuning);
+  const verifier = new RpmVerifier({ ...options, fileName }, tuning);
   try {
     const file = await open(path, 'r');
     try {

@@ -53,11 +53,14 @@ try {
   console.log('import: ok, require: ok');
 
   step('the CLI from node_modules/.bin');
-  const version = run(join(project, 'node_modules/.bin/rpmfetch'), ['--help'], project);
-  assert.match(version, /verify/);
+  const help = run(join(project, 'node_modules/.bin/rpmfetch'), ['--help'], project);
+  assert.match(help, /verify/);
+  // The installed layout puts package.json where the CLI looks for its version.
+  const { version: ourVersion } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(run(join(project, 'node_modules/.bin/rpmfetch'), ['--version'], project).trim(), ourVersion);
   const verified = run(join(project, 'node_modules/.bin/rpmfetch'), ['verify', '--json', join(ROOT, 'test/fixtures/packages/rpmfetch-hello-1.0-1.noarch.rpm')], project);
   assert.equal((JSON.parse(verified) as { ok: boolean }).ok, true);
-  console.log('rpmfetch --help, rpmfetch verify: ok');
+  console.log('rpmfetch --help, --version, verify: ok');
 
   step('a big package hashed on the installed package\'s worker thread');
   const big = join(project, 'big-1.0-1.noarch.rpm');

@@ -118,7 +118,7 @@ describe('batches', () => {
     assert.deepEqual(leftovers, []);
   });
 
-  test('with every size known the largest packages start first; otherwise the order given; results keep the order given', async () => {
+  test('with every size known the largest packages start first (one slot from the small end when there are two or more); otherwise the order given; results keep the order given', async () => {
     const files = new Map<string, Buffer>();
     const payloads = [5_000, 90_000, 20_000, 60_000, 1_000, 120_000];
     payloads.forEach((n, i) => {
@@ -134,6 +134,15 @@ describe('batches', () => {
     assert.equal(r.succeeded, 6);
     assert.deepEqual(r.items.map((i) => i.target), paths);
     assert.deepEqual(m.log.map((e) => e.path.replace(/^\//, '')), bySize);
+
+    m.log.length = 0;
+    // Two slots: one starts the largest, the other works from the small end; the rest meet in the middle.
+    const r3 = await downloadAll(sized, { ...FAST, mirrors: [m.url], dest: await mkdtemp(join(tmpdir(), 'rpmfetch-batch-')), concurrency: 2 });
+    assert.equal(r3.succeeded, 6);
+    assert.deepEqual(r3.items.map((i) => i.target), paths);
+    const started = m.log.map((e) => e.path.replace(/^\//, ''));
+    assert.deepEqual(new Set(started.slice(0, 2)), new Set([bySize[0], bySize.at(-1)]));
+    assert.deepEqual(new Set(started), new Set(paths));
 
     m.log.length = 0;
     // One target without a size: the caller's order stands.

@@ -22,7 +22,7 @@ import { PackageStore } from '../cache/store.js';
 import { Lanes } from '../fetch/lanes/lanes.js';
 import { laneInit } from './lane-settings.js';
 import { BatchTotals } from './batch-totals.js';
-import { dispatchOrder } from './dispatch-order.js';
+import { DispatchQueue } from './dispatch-order.js';
 import type { DownloadEvent } from './events.js';
 import { resolveOptions, safeEmitter, type DownloaderOptions, type ResolvedOptions } from './options.js';
 import { downloadPackage, placeFromStore, type PackageContext } from './package-download.js';
@@ -290,11 +290,10 @@ class DownloaderImpl implements Downloader {
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const items: BatchItem[] = new Array(normalized.length);
     for (const t of normalized) totals.emit({ type: 'queued', target: t.path });
-    const order = dispatchOrder(normalized);
-    let next = 0;
-    const runner = async (): Promise<void> => {
-      while (next < order.length) {
-        const i = order[next++] as number;
+    const runners = Math.min(this.options.concurrency, normalized.length);
+    const queue = DispatchQueue.of(normalized, runners);
+    const runner = async (slot: number): Promise<void> => {
+      for (let i = queue.take(slot); i !== undefined; i = queue.take(slot)) {
         const target = normalized[i] as NormalizedTarget;
         try {
           const result = await this.run(target, totals.emit, signal);
@@ -308,7 +307,7 @@ class DownloaderImpl implements Downloader {
     };
     // As many runners as targets may be in flight: 10 000 targets cost 10 000 small result objects, not
     // 10 000 pending downloads.
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, normalized.length) }, runner));
+    await Promise.all(Array.from({ length: runners }, (_, slot) => runner(slot)));
     totals.flush();
     return batchResult(items, started);
   }

@@ -84,7 +84,8 @@ export interface Downloader {
   download(target: string | Target, options?: CallOptions): Promise<DownloadResult>;
   /**
    * Downloads many targets; one failure does not stop the rest unless `failFast`. Never rejects for a
-   * target's failure. Items come in the order given; downloads start largest first when every size is known.
+   * target's failure. Items come in the order given; when every size is known, downloads start largest first,
+   * with one slot (of two or more) working from the smallest up.
    */
   downloadAll(targets: ReadonlyArray<string | Target>, options?: CallOptions & { failFast?: boolean }): Promise<BatchResult>;
   /**
